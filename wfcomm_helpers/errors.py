@@ -1,0 +1,66 @@
+"""Errors the kit raises: each carries one line that says what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class WfcommError(Exception):
+    """Base class. ``str(error)`` is a complete one-line explanation, shown without a traceback."""
+
+    #: HTTP status `wfcomm serve` answers with for this error.
+    http_status = 400
+
+
+class InvalidInputError(WfcommError, ValueError):
+    """An argument is out of range or of the wrong type."""
+
+    http_status = 422
+
+
+class UnknownWorkflowError(WfcommError, LookupError):
+    """No workflow with this id exists in the database the kit is using."""
+
+    http_status = 404
+
+    def __init__(self, workflow_id: str, where: str = "this database") -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"No workflow with id {workflow_id!r} in {where}: start one first, "
+            "or check the id for typos (ids are case-sensitive)."
+        )
+
+
+class WrongWorkflowTypeError(WfcommError):
+    """The id belongs to a workflow of another pattern."""
+
+    http_status = 409
+
+    def __init__(self, workflow_id: str, actual: str, expected: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Workflow {workflow_id!r} is a {actual} workflow, not a {expected} one: "
+            "use a new id for this pattern."
+        )
+
+
+class DatabaseInUseError(WfcommError):
+    """Another process already runs DBOS on this SQLite file."""
+
+    http_status = 503
+
+
+class DatabaseUnreachableError(WfcommError):
+    """The configured database cannot be reached or created."""
+
+    http_status = 503
+
+
+class NotStartedError(WfcommError):
+    """A call needs DBOS running in this process, and it is not."""
+
+    http_status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "DBOS is not running in this process: run the notebook's setup cell "
+            "(wfcomm_helpers.start(...)) first."
+        )

@@ -1,0 +1,117 @@
+"""Workflow lookups shared by the three patterns, in this process or from another one.
+
+Every client call takes a ``backend``: the ``DBOS`` class when DBOS runs in this process (a
+notebook, ``wfcomm serve``), or a ``DBOSClient`` in a second process (the ``wfcomm`` command).
+Both offer the same ``*_async`` methods used here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSConflictingWorkflowError
+
+from . import validation
+from .errors import UnknownWorkflowError, WrongWorkflowTypeError
+from .settings import QUEUE_NAME
+
+Backend = Any  # the DBOS class or a dbos.DBOSClient
+
+#: Workflow function name -> the pattern it belongs to, for messages.
+PATTERN_OF_WORKFLOW = {
+    "events_workflow": "events",
+    "messaging_workflow": "messaging",
+    "streaming_workflow": "streaming",
+}
+
+
+def pattern_of(workflow_name: str) -> str:
+    return PATTERN_OF_WORKFLOW.get(workflow_name, workflow_name)
+
+
+@dataclass(frozen=True)
+class WorkflowSummary:
+    """What DBOS records about one workflow."""
+
+    workflow_id: str
+    name: str
+    status: str  # PENDING, ENQUEUED, SUCCESS, ERROR, CANCELLED, ...
+    output: Any = None
+    error: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        return pattern_of(self.name)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status not in ("PENDING", "ENQUEUED", "DELAYED")
+
+
+async def workflow_summary(
+    workflow_id: str, *, expected: str | None = None, backend: Backend = DBOS
+) -> WorkflowSummary:
+    """Look a workflow up at once; unknown ids and ids of another pattern raise one-line errors.
+
+    ``DBOS.get_event`` would instead wait its whole timeout for an unknown id and return None.
+    """
+    workflow_id = validation.workflow_id(workflow_id)
+    found = await backend.list_workflows_async(workflow_ids=[workflow_id], load_input=False)
+    if not found:
+        raise UnknownWorkflowError(workflow_id)
+    status = found[0]
+    if expected is not None and status.name != expected:
+        raise WrongWorkflowTypeError(workflow_id, pattern_of(status.name), pattern_of(expected))
+    return WorkflowSummary(
+        workflow_id=status.workflow_id,
+        name=status.name,
+        status=str(status.status),
+        output=status.output,
+        error=None if status.error is None else str(status.error),
+    )
+
+
+async def start_workflow(
+    func: Callable[..., Any], workflow_id: str, *args: Any, backend: Backend = DBOS
+) -> str:
+    """Start ``func(*args)`` under ``workflow_id`` and return the id.
+
+    In-process the workflow starts at once on this event loop; from a client it is enqueued on
+    the kit's queue and the running app (a notebook kernel or ``wfcomm serve``) picks it up.
+    Re-using an id of the same pattern attaches to the existing workflow (ids are idempotency
+    keys); an id of another pattern is refused.
+    """
+    workflow_id = validation.workflow_id(workflow_id)
+    name = func.__qualname__
+    try:
+        await workflow_summary(workflow_id, expected=name, backend=backend)
+        return workflow_id
+    except UnknownWorkflowError:
+        pass
+    try:
+        if backend is DBOS:
+            with SetWorkflowID(workflow_id):
+                await DBOS.start_workflow_async(func, *args)
+        else:
+            await backend.enqueue_async(
+                {"queue_name": QUEUE_NAME, "workflow_name": name, "workflow_id": workflow_id},
+                *args,
+            )
+    except DBOSConflictingWorkflowError:
+        summary = await workflow_summary(workflow_id, backend=backend)
+        raise WrongWorkflowTypeError(workflow_id, summary.pattern, pattern_of(name)) from None
+    return workflow_id
+
+
+async def workflow_result(
+    workflow_id: str, *, timeout: float = 60.0, expected: str | None = None,
+    backend: Backend = DBOS,
+) -> Any:
+    """Wait up to ``timeout`` seconds for the workflow's return value."""
+    await workflow_summary(workflow_id, expected=expected, backend=backend)
+    seconds = validation.timeout_seconds(timeout)
+    handle = await backend.retrieve_workflow_async(workflow_id)
+    return await asyncio.wait_for(handle.get_result(), seconds)

@@ -1,0 +1,121 @@
+"""Pattern 3, streaming: the workflow appends to an ordered, durable log; clients tail it.
+
+Values get offsets 0, 1, 2, ...; reading never consumes, so any number of readers can read
+any part any number of times. ``DBOS.read_stream`` yields values until the stream is closed or
+the workflow ends: it is a *follow*, not a snapshot. For a snapshot, remember your offset and
+ask for what came after it (:func:`read_stream_chunk`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from dbos import DBOS
+from dbos._error import DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+
+from . import validation
+from .compute import DEFAULT_FIB_BASE, fibonacci_step
+from .errors import UnknownWorkflowError
+from .lookup import Backend, start_workflow, workflow_summary
+
+STREAM_KEY = "progress_stream"
+
+
+def stream_length(n_steps: int) -> int:
+    """start + (progress, result) per step + complete."""
+    return 2 * n_steps + 2
+
+
+def _entry(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"timestamp": time.time(), "type": kind, **fields}
+
+
+@DBOS.workflow()
+async def streaming_workflow(
+    n_steps: int, fib_base: int = DEFAULT_FIB_BASE
+) -> list[dict[str, int]]:
+    """Writes exactly 2N+2 values to ``progress_stream``, then closes it."""
+    await DBOS.write_stream_async(
+        STREAM_KEY, _entry("start", message=f"Starting {n_steps} steps")
+    )
+    results = []
+    for i in range(n_steps):
+        step = i + 1
+        await DBOS.write_stream_async(
+            STREAM_KEY,
+            _entry("progress", step=step, total_steps=n_steps,
+                   message=f"Processing step {step}/{n_steps}"),
+        )
+        result = await fibonacci_step(fib_base + i)
+        results.append(result)
+        await DBOS.write_stream_async(STREAM_KEY, _entry("result", step=step, result=result))
+    await DBOS.write_stream_async(
+        STREAM_KEY,
+        _entry("complete", message=f"Completed {n_steps} steps", total_results=len(results)),
+    )
+    await DBOS.close_stream_async(STREAM_KEY)
+    return results
+
+
+WORKFLOW_NAME = streaming_workflow.__qualname__
+
+
+async def start_streaming(
+    n_steps: int, workflow_id: str | None = None, *, fib_base: int = DEFAULT_FIB_BASE,
+    backend: Backend = DBOS,
+) -> str:
+    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+    wid = workflow_id if workflow_id is not None else validation.new_workflow_id("streaming")
+    return await start_workflow(streaming_workflow, wid, steps, base, backend=backend)
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """What a snapshot read returns: the new values, where to continue, and whether more can
+    ever come (closed, or the workflow ended)."""
+
+    values: list[Any] = field(default_factory=list)
+    offset: int = 0
+    next_offset: int = 0
+    closed: bool = False
+
+
+async def read_stream_chunk(
+    workflow_id: str, offset: int = 0, *, backend: Backend = DBOS
+) -> StreamChunk:
+    """Every value from ``offset`` on that exists now; returns at once.
+
+    With ``timeout_seconds=0`` DBOS yields the values already written, then either ends (the
+    stream is closed or the workflow is done) or raises ``DBOSStreamTimeoutError`` (more may
+    come). Nothing is re-read: the next call starts at ``next_offset``.
+    """
+    start = validation.offset(offset)
+    await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
+    values: list[Any] = []
+    closed = True
+    try:
+        async for value in backend.read_stream_async(
+            workflow_id, STREAM_KEY, offset=start, timeout_seconds=0
+        ):
+            values.append(value)
+    except DBOSStreamTimeoutError:
+        closed = False
+    except DBOSNonExistentWorkflowError:
+        raise UnknownWorkflowError(workflow_id) from None
+    return StreamChunk(values=values, offset=start, next_offset=start + len(values), closed=closed)
+
+
+async def follow_stream(
+    workflow_id: str, offset: int = 0, *, backend: Backend = DBOS
+) -> AsyncIterator[tuple[int, Any]]:
+    """Yield ``(offset, value)`` live as the workflow writes, until the stream is closed."""
+    position = validation.offset(offset)
+    await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
+    try:
+        async for value in backend.read_stream_async(workflow_id, STREAM_KEY, offset=position):
+            yield position, value
+            position += 1
+    except DBOSNonExistentWorkflowError:
+        raise UnknownWorkflowError(workflow_id) from None

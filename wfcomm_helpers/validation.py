@@ -1,0 +1,111 @@
+"""Checks on everything a learner, a command line or an HTTP client can type.
+
+Each check raises :class:`InvalidInputError` with one line: what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Any
+
+from .compute import MAX_FIB_BASE
+from .errors import InvalidInputError
+
+MAX_STEPS = 100
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_WORKFLOW_ID_LENGTH = 200
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+def new_workflow_id(pattern: str) -> str:
+    """A fresh id such as ``events-3f9c1a2b``: a workflow id is an idempotency key, and
+    re-using one returns the old workflow's recorded result."""
+    return f"{pattern}-{uuid.uuid4().hex[:8]}"
+
+
+def workflow_id(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("The workflow id is empty: pass the id a start call returned.")
+    if value != value.strip() or any(not ch.isprintable() for ch in value):
+        raise InvalidInputError(
+            f"Workflow id {value!r} has spaces at its ends or control characters: remove them."
+        )
+    if len(value) > MAX_WORKFLOW_ID_LENGTH:
+        raise InvalidInputError(
+            f"The workflow id is {len(value)} characters long: use at most "
+            f"{MAX_WORKFLOW_ID_LENGTH}."
+        )
+    return value
+
+
+def _whole_number(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be a whole number, not {value!r}.")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidInputError(f"{what} must be a whole number, not {value!r}.") from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be a whole number, not {value!r}.")
+    return value
+
+
+def n_steps(value: Any) -> int:
+    steps = _whole_number(value, "The step count")
+    if not 1 <= steps <= MAX_STEPS:
+        raise InvalidInputError(f"The step count must be between 1 and {MAX_STEPS}, not {steps}.")
+    return steps
+
+
+def fib_base(value: Any) -> int:
+    base = _whole_number(value, "The Fibonacci base")
+    if not 0 <= base <= MAX_FIB_BASE:
+        raise InvalidInputError(
+            f"The Fibonacci base must be between 0 and {MAX_FIB_BASE} (fib({MAX_FIB_BASE}) "
+            f"takes about a second), not {base}."
+        )
+    return base
+
+
+def timeout_seconds(value: Any, what: str = "The timeout") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidInputError(f"{what} must be a number of seconds, not {value!r}.")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidInputError(f"{what} must be a number of seconds, not {value!r}.") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_TIMEOUT_SECONDS:
+        raise InvalidInputError(
+            f"{what} must be between 0 and {MAX_TIMEOUT_SECONDS:g} seconds, not {value!r}."
+        )
+    return seconds
+
+
+def offset(value: Any) -> int:
+    number = _whole_number(value, "The stream offset")
+    if number < 0:
+        raise InvalidInputError(f"The stream offset counts from 0; {number} is negative.")
+    return number
+
+
+def json_object(value: Any, what: str = "The message") -> dict[str, Any]:
+    """A message or payload must be a JSON object of bounded size."""
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"{what} must be a JSON object such as {{\"approved\": true}}, not {type(value).__name__}."
+        )
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{what} is not JSON-serialisable: {exc}.") from None
+    if size > MAX_MESSAGE_BYTES:
+        raise InvalidInputError(
+            f"{what} is {size} bytes: keep it under {MAX_MESSAGE_BYTES} bytes "
+            "(store big data elsewhere and send a reference)."
+        )
+    return value
