@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Set up the kit's own virtual environment (.venv) and run it. Standard library only.
+
+    python3 kit.py lab      # set up, then open the notebooks in JupyterLab (SQLite)
+    python3 kit.py test     # set up, then run the full test suite (extra args go to pytest)
+    python3 kit.py bench    # set up, then run the benchmarks (writes docs/benchmarks.md)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+EXTRAS = {"lab": "serve,cli", "test": "test", "bench": "test"}
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_env(extras: str) -> Path:
+    """Create .venv and install the kit into it; re-install only when pyproject.toml changed."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"wfcomm needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating {VENV.name} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / f".wfcomm-installed-{extras.replace(',', '-')}"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print(f"Installing the kit with [{extras}] into {VENV.name} ...", flush=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "-e", f".[{extras}]"], check=True, cwd=ROOT)
+        stamp.write_text(wanted)
+    return python
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__.strip())
+        return 2
+    command, rest = argv[0], argv[1:]
+    python = str(ensure_env(EXTRAS[command]))
+    if command == "lab":
+        args = [python, "-m", "jupyterlab", *(rest or ["notebooks/01_events.ipynb"])]
+    elif command == "test":
+        args = [python, "-m", "pytest", *rest]
+    else:
+        args = [python, "-m", "wfcomm_helpers.bench", *rest]
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

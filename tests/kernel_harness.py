@@ -1,0 +1,79 @@
+"""A real ipykernel, driven like a notebook: code runs with the kernel's event loop running,
+which is what DBOS 3.4's sync-call check and the widgets' callbacks depend on."""
+
+from __future__ import annotations
+
+import os
+import queue
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+
+
+@dataclass
+class CellResult:
+    stdout: str = ""
+    stderr: str = ""
+    error: tuple[str, str] | None = None  # (ename, evalue)
+    data: list[dict] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(d.get("text/plain", "") for d in self.data)
+
+
+class CellError(AssertionError):
+    pass
+
+
+class Kernel:
+    """Start with ``Kernel(cwd, env)``; ``run(code)`` returns the cell's outputs."""
+
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
+        self.km = KernelManager(kernel_name="python3")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.km.start_kernel(cwd=str(cwd), env=full_env)
+        self.client = self.km.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    @property
+    def pid(self) -> int:
+        return self.km.provisioner.pid  # type: ignore[union-attr]
+
+    def run(self, code: str, timeout: float = 60, allow_error: bool = False) -> CellResult:
+        msg_id = self.client.execute(code, store_history=False)
+        result = CellResult()
+        while True:
+            try:
+                msg = self.client.get_iopub_msg(timeout=timeout)
+            except queue.Empty:
+                raise CellError(f"cell did not finish within {timeout} s:\n{code}") from None
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                if content["name"] == "stdout":
+                    result.stdout += content["text"]
+                else:
+                    result.stderr += content["text"]
+            elif kind in ("execute_result", "display_data"):
+                result.data.append(content["data"])
+            elif kind == "error":
+                result.error = (content["ename"], content["evalue"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        if result.error and not allow_error:
+            raise CellError(f"{result.error[0]}: {result.error[1]}\nin cell:\n{code}")
+        return result
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.km.kill_kernel()
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        if self.km.is_alive():
+            self.km.shutdown_kernel(now=True)
