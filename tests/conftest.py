@@ -93,3 +93,12 @@ def kernel_factory(data_dir: Path) -> Iterator:
 @pytest.fixture
 def kernel(kernel_factory) -> Kernel:
     return kernel_factory()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def running_app(request: pytest.FixtureRequest, data_dir: Path):
+    """DBOS in this process on SQLite, then on a fresh Postgres database."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    runtime = await wfcomm_helpers.start("test", database_url=url, quiet=True)
+    yield runtime
+    wfcomm_helpers.shutdown()
