@@ -46,6 +46,28 @@ def _holder_text(owner: dict[str, object]) -> str:
     )
 
 
+def is_held(sqlite_path: Path) -> dict[str, object] | None:
+    """Who holds ``sqlite_path`` now (the owner's pid, host, kind, start time), or None when no
+    process does. A process asking about a file it holds itself gets its own description back:
+    compare ``owner["pid"]`` with ``os.getpid()``."""
+    lock = FileLock(str(sqlite_path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return _read_owner(Path(str(sqlite_path) + ".owner"))
+    except OSError:
+        return None  # the folder is missing or read-only: nobody can hold a lock there
+    lock.release(force=True)
+    return None
+
+
+def _read_owner(owner_file: Path) -> dict[str, object]:
+    try:
+        return dict(json.loads(owner_file.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
 class SqliteFileGuard:
     """An OS file lock beside the SQLite file, held while this process runs DBOS on it.
 
@@ -59,22 +81,23 @@ class SqliteFileGuard:
         try:
             self.lock.acquire()
         except Timeout:
+            holder = _holder_text(_read_owner(self.owner_file))
             raise DatabaseInUseError(
-                f"{sqlite_path} is in use by {_holder_text(self._read_owner())}: shut that "
+                f"{sqlite_path} is in use by {holder}: shut that "
                 "kernel down (or run wfcomm_helpers.shutdown() there), or set WFCOMM_DATA_DIR "
                 "to use another folder."
             ) from None
         self.owner_file.write_text(json.dumps(describe_this_process()))
 
-    def _read_owner(self) -> dict[str, object]:
-        try:
-            return dict(json.loads(self.owner_file.read_text()))
-        except (OSError, ValueError):
-            return {}
-
     def release(self) -> None:
         self.owner_file.unlink(missing_ok=True)
         self.lock.release(force=True)
+
+
+def postgres_lock_key(database: str, app: str, executor: str) -> int:
+    """The advisory-lock key a running app holds on the server: one per database, app and
+    executor id, so workshop learners with their own WFCOMM_EXECUTOR_ID never collide."""
+    return zlib.crc32(f"wfcomm:{database}:{app}:{executor}".encode()) - 2**31
 
 
 class PostgresGuard:
@@ -83,7 +106,7 @@ class PostgresGuard:
 
     def __init__(self, conn: psycopg.Connection, database: str, app: str, executor: str,
                  display: str) -> None:
-        key = zlib.crc32(f"wfcomm:{database}:{app}:{executor}".encode()) - 2**31
+        key = postgres_lock_key(database, app, executor)
         self.conn = conn
         got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         if not got or not got[0]:
