@@ -19,7 +19,7 @@ import psycopg
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
-from . import events, messaging, streaming  # noqa: F401  (registers the workflows before launch)
+from . import events, messaging, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
 from .errors import DatabaseUnreachableError, NotStartedError, WfcommError
 from .guard import Guard, PostgresGuard, SqliteFileGuard
 from .settings import (

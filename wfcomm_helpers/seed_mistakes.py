@@ -1,0 +1,317 @@
+"""The seed experiment's wrong designs, as runnable code, and small measurements that show them.
+
+Each notebook's "Where the experiment was wrong" cells call these functions and print what they
+return; the tests assert on the same values. Nothing here is a pattern to copy: it is kept so a
+learner can *see* each mistake happen instead of being told about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+
+from . import validation
+from .events import events_workflow
+from .health import LoopLagMonitor
+from .lookup import workflow_result, workflow_summary
+from .messaging import TOPIC, send_decision, start_messaging
+from .streaming import STREAM_KEY, StreamChunk
+
+# --- The seed's CPU work on the event loop ------------------------------------------------------
+
+
+async def seed_async_fibonacci(n: int) -> int:
+    """The seed's recursive ``async def`` Fibonacci. Awaiting a coroutine never yields to the
+    loop, so the whole computation runs as one uninterrupted slice of the event loop."""
+    if n < 2:
+        return n
+    return await seed_async_fibonacci(n - 1) + await seed_async_fibonacci(n - 2)
+
+
+async def seed_fibonacci_result(n: int) -> dict[str, int]:
+    return {"n": n, "fibonacci": await seed_async_fibonacci(n)}
+
+
+@DBOS.workflow()
+async def seed_cpu_on_loop_workflow(n_steps: int, fib_base: int) -> list[dict[str, int]]:
+    """The seed's design: an async step that computes on the event loop. Do not copy."""
+    return [
+        await DBOS.run_step_async(
+            {"name": "seed_fibonacci_step", "retries_allowed": True},
+            seed_fibonacci_result,
+            fib_base + i,
+        )
+        for i in range(n_steps)
+    ]
+
+
+@dataclass(frozen=True)
+class LoopLagRun:
+    """One workflow run measured from the loop's point of view."""
+
+    label: str
+    seconds: float
+    max_lag_ms: float
+    #: How long a tiny events workflow started alongside took to finish.
+    other_workflow_ms: float
+
+    def line(self) -> str:
+        return (
+            f"{self.label}: ran {self.seconds:.2f} s, loop lag up to {self.max_lag_ms:.0f} ms, "
+            f"a 1-step workflow started alongside took {self.other_workflow_ms:.0f} ms"
+        )
+
+
+async def _start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
+    """Start in this process and keep the handle: its get_result awaits the task directly
+    (a retrieved handle polls the database once a second)."""
+    with SetWorkflowID(validation.new_workflow_id(prefix)):
+        return await DBOS.start_workflow_async(workflow, *args)
+
+
+async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
+    monitor = LoopLagMonitor(interval=0.005).start()
+    await asyncio.sleep(0.02)  # let the monitor take its first samples
+    monitor.reset()
+    began = time.perf_counter()
+    handle = await start()
+    other_began = time.perf_counter()
+    await (await _start(events_workflow, "events", 1, 0)).get_result()
+    other_ms = (time.perf_counter() - other_began) * 1000
+    await handle.get_result()
+    seconds = time.perf_counter() - began
+    await asyncio.sleep(0.02)
+    monitor.stop()
+    return LoopLagRun(label, seconds, monitor.max_ms, other_ms)
+
+
+async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLagRun, LoopLagRun]:
+    """Run the seed's on-loop workflow, then the kit's events workflow, with the same work."""
+    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+
+    return (
+        await _run_and_measure(
+            "seed (async Fibonacci on the loop)",
+            lambda: _start(seed_cpu_on_loop_workflow, "seed-cpu", steps, base),
+        ),
+        await _run_and_measure(
+            "kit (sync step in a worker thread)",
+            lambda: _start(events_workflow, "events", steps, base),
+        ),
+    )
+
+
+# --- Sync DBOS calls in a running loop ---------------------------------------------------------
+
+
+def sync_call_error(call: Callable[[], Any]) -> str:
+    """Run a synchronous DBOS call and return what it raised, in one line."""
+    try:
+        call()
+    except RuntimeError as exc:
+        return f"RuntimeError: {exc}"
+    return "no error"
+
+
+async def seed_sync_calls(workflow_id: str) -> dict[str, str]:
+    """The seed's synchronous calls, made where a cell or a callback makes them: in a running
+    event loop. dbos >= 2.10 refuses each one before touching the database."""
+    assert asyncio.get_running_loop()
+    return {
+        "DBOS.get_event": sync_call_error(lambda: DBOS.get_event(workflow_id, "status", 0)),
+        "DBOS.send": sync_call_error(lambda: DBOS.send(workflow_id, {"approved": True}, TOPIC)),
+        "DBOS.read_stream": sync_call_error(
+            lambda: list(DBOS.read_stream(workflow_id, STREAM_KEY))
+        ),
+    }
+
+
+_NEST_ASYNCIO_SCRIPT = """
+import asyncio
+import nest_asyncio2
+from dbos import DBOS
+
+async def main():
+    nest_asyncio2.apply()
+    print("after nest_asyncio2.apply(), asyncio.run inside the loop:",
+          asyncio.run(asyncio.sleep(0, "works")))
+    try:
+        DBOS.send("any-id", {"approved": True}, "notification")
+        print("after nest_asyncio2.apply(), DBOS.send: no error")
+    except RuntimeError as exc:
+        print("after nest_asyncio2.apply(), DBOS.send: RuntimeError:", exc)
+
+asyncio.run(main())
+"""
+
+
+def nest_asyncio_demo() -> list[str]:
+    """Apply nest-asyncio2 (the fork ipykernel 7 depends on) in a fresh process with a running
+    loop, as a kernel has, and try a sync DBOS call. It runs in a second process because the
+    patch cannot be undone and would stay in this kernel."""
+    done = subprocess.run(
+        [sys.executable, "-c", _NEST_ASYNCIO_SCRIPT],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the nest-asyncio2 demo process failed: {last}")
+    return done.stdout.strip().splitlines()
+
+
+# --- Streams: a follow waits for the close; an offset read returns at once ----------------------
+
+
+@dataclass(frozen=True)
+class StreamReadTiming:
+    offset_read_seconds: float
+    offset_read_values: int
+    offset_read_closed: bool
+    seed_snapshot_values: int
+    follow_seconds: float
+    follow_values: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"offset read (timeout_seconds=0): {self.offset_read_values} value(s) in "
+            f"{self.offset_read_seconds * 1000:.0f} ms, closed={self.offset_read_closed}",
+            f"seed's snapshot (read_stream, 0.1 s timeout): {self.seed_snapshot_values} value(s), "
+            "no sign that it was cut short",
+            f"read_stream with no timeout: {self.follow_values} value(s) after "
+            f"{self.follow_seconds:.2f} s (it waited for the close)",
+        ]
+
+
+async def seed_stream_snapshot(workflow_id: str) -> list[Any]:
+    """The seed's GET /workflow-stream: read from offset 0 and stop at a 0.1 s gap. A slow step
+    silently truncates the answer, and every poll re-reads everything from 0."""
+    values: list[Any] = []
+    try:
+        async for value in DBOS.read_stream_async(workflow_id, STREAM_KEY, timeout_seconds=0.1):
+            values.append(value)
+    except DBOSStreamTimeoutError:
+        pass
+    return values
+
+
+@DBOS.workflow()
+async def paced_stream_workflow(n_values: int, gap_seconds: float) -> int:
+    """Writes ``n_values`` values to the stream, one every ``gap_seconds`` (a durable sleep
+    stands in for a slow step, so the timing is the same on every machine), then closes it."""
+    for i in range(n_values):
+        if i:
+            await DBOS.sleep_async(gap_seconds)
+        await DBOS.write_stream_async(STREAM_KEY, {"type": "value", "index": i})
+    await DBOS.close_stream_async(STREAM_KEY)
+    return n_values
+
+
+async def _offset_read(workflow_id: str, offset: int) -> StreamChunk:
+    """What :func:`read_stream_chunk` does, for a stream of a workflow that is not the kit's
+    streaming workflow: ``timeout_seconds=0`` yields what exists, then ends or times out."""
+    values: list[Any] = []
+    try:
+        async for value in DBOS.read_stream_async(
+            workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
+        ):
+            values.append(value)
+    except DBOSStreamTimeoutError:
+        return StreamChunk(values, offset, offset + len(values), closed=False)
+    return StreamChunk(values, offset, offset + len(values), closed=True)
+
+
+async def compare_stream_reads(n_values: int = 4, gap_seconds: float = 0.3) -> StreamReadTiming:
+    """Start a stream that gains a value every ``gap_seconds`` and read it three ways."""
+    handle = await _start(paced_stream_workflow, "seed-paced-stream", n_values, gap_seconds)
+    wid = handle.workflow_id
+    await DBOS.read_stream_offset_async(wid, STREAM_KEY, 0)  # wait for the first value
+    began = time.perf_counter()
+    chunk = await _offset_read(wid, 0)
+    offset_seconds = time.perf_counter() - began
+    snapshot = await seed_stream_snapshot(wid)
+    began = time.perf_counter()
+    followed = [value async for value in DBOS.read_stream_async(wid, STREAM_KEY)]
+    return StreamReadTiming(
+        offset_read_seconds=offset_seconds,
+        offset_read_values=len(chunk.values),
+        offset_read_closed=chunk.closed,
+        seed_snapshot_values=len(snapshot),
+        follow_seconds=time.perf_counter() - began,
+        follow_values=len(followed),
+    )
+
+
+# --- Messages -----------------------------------------------------------------------------------
+
+
+async def send_to_unknown_id(workflow_id: str = "no-such-workflow") -> str:
+    """The seed says messages can be sent before the workflow starts: not before it exists."""
+    try:
+        await DBOS.send_async(workflow_id, {"approved": True}, TOPIC)
+    except DBOSNonExistentWorkflowError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "no error"
+
+
+REACHED_RECV_EVENT = "reached_recv"
+
+
+@DBOS.workflow()
+async def late_recv_workflow(delay_seconds: float, timeout_seconds: float) -> Any:
+    """Sleeps (durably) before it listens, so a send can arrive before ``recv``."""
+    await DBOS.sleep_async(delay_seconds)
+    await DBOS.set_event_async(REACHED_RECV_EVENT, True)
+    return await DBOS.recv_async(TOPIC, timeout_seconds)
+
+
+@dataclass(frozen=True)
+class EarlySend:
+    sent_before_recv: bool
+    received: Any
+
+
+async def send_before_recv(delay_seconds: float = 0.5) -> EarlySend:
+    """Send to a workflow that exists but has not reached ``recv`` yet: the message waits."""
+    handle = await _start(late_recv_workflow, "seed-late-recv", delay_seconds, 5.0)
+    wid = handle.workflow_id
+    await DBOS.send_async(wid, {"approved": True, "message": "sent early"}, TOPIC)
+    reached = await DBOS.get_event_async(wid, REACHED_RECV_EVENT, 0)
+    return EarlySend(sent_before_recv=reached is None, received=await handle.get_result())
+
+
+@DBOS.workflow()
+async def message_counter_workflow(first_wait_seconds: float, gap_seconds: float) -> list[Any]:
+    """Receives every message on the topic until none arrives for ``gap_seconds``."""
+    received: list[Any] = []
+    message = await DBOS.recv_async(TOPIC, first_wait_seconds)
+    while message is not None:
+        received.append(message)
+        message = await DBOS.recv_async(TOPIC, gap_seconds)
+    return received
+
+
+async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[Any]:
+    """Send the same approval ``attempts`` times, as a retry or a double click does, and return
+    what a workflow that reads every message received."""
+    handle = await _start(message_counter_workflow, "seed-counter", 5.0, 0.3)
+    for _ in range(attempts):
+        await DBOS.send_async(
+            handle.workflow_id, {"approved": True, "message": "go"}, TOPIC, idempotency_key=idempotency_key
+        )
+    return await handle.get_result()
+
+
+async def cancelled_is_success(timeout_seconds: float = 5.0) -> tuple[str, str]:
+    """Reject a messaging workflow: its answer says "cancelled", DBOS's status says SUCCESS."""
+    wid = await start_messaging(1, timeout_seconds=timeout_seconds, fib_base=0)
+    await send_decision(wid, False, "rejected in the demo")
+    result = await workflow_result(wid, timeout=timeout_seconds + 10)
+    summary = await workflow_summary(wid)
+    return result["status"], summary.status
