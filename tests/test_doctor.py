@@ -1,0 +1,210 @@
+"""`wfcomm doctor` on real conditions: this environment passes; a folder it cannot write, a
+closed port, a file held by another process, a kernel spec for another Python each fail with
+the exact fix line, and the exit code says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from wfcomm_helpers import doctor
+from wfcomm_helpers.settings import database_target
+
+PYTHON = shlex.quote(sys.executable)
+HOLDER = """
+import asyncio, sys
+import wfcomm_helpers
+
+async def main():
+    await wfcomm_helpers.start("messaging", quiet=True)
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    wfcomm_helpers.shutdown()
+
+asyncio.run(main())
+"""
+
+
+def run_doctor(env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """`python -m wfcomm_helpers.doctor` in a fresh process, as a user would run it."""
+    full = {k: v for k, v in os.environ.items() if k != "WFCOMM_DATABASE_URL"}
+    full.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "wfcomm_helpers.doctor"], env=full, capture_output=True,
+        text=True, timeout=120, check=False,
+    )
+    assert done.stderr == "", done.stderr
+    return done.returncode, done.stdout.splitlines()
+
+
+def problem(lines: list[str], name: str) -> tuple[str, str]:
+    """The problem line for check ``name`` and the fix line under it."""
+    for i, line in enumerate(lines):
+        if line.startswith(f"[!!] {name}: "):
+            return line, lines[i + 1]
+    raise AssertionError(f"no problem reported for {name!r}:\n" + "\n".join(lines))
+
+
+def start_holder(data_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "WFCOMM_DATA_DIR": str(data_dir), **(extra_env or {})}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], env=env, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None
+    line = holder.stdout.readline()
+    assert line == "ready\n", holder.stderr.read() if holder.stderr else line
+    return holder
+
+
+def test_passes_here_with_the_ranges_from_the_package_metadata(data_dir: Path) -> None:
+    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+    assert code == 0, "\n".join(lines)
+    assert lines[-1] == f"All {len(lines) - 1} checks passed."
+    assert all(line.startswith("[ok] ") for line in lines[:-1])
+    for text in metadata.requires("wfcomm") or []:
+        req = Requirement(text)
+        if req.marker is None:
+            have = metadata.version(req.name)
+            assert f"[ok] {req.name}: {have} ({doctor._range(req.specifier)})" in lines
+    assert f"[ok] data folder: {data_dir} is writable" in lines
+    assert "[ok] messaging database: wfcomm-messaging.sqlite is free" in lines
+
+
+def test_a_data_folder_it_cannot_create_is_one_problem_with_its_fix(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(in_the_way / "data")})
+    assert code == 1
+    assert problem(lines, "data folder") == (
+        f"[!!] data folder: cannot write to {in_the_way / 'data'} (Not a directory)",
+        "     fix: mkdir -p ~/wfcomm-data && export WFCOMM_DATA_DIR=~/wfcomm-data",
+    )
+    assert lines[-1] == "1 problem(s): run the fix command(s) above, then check again."
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_data_folder_is_a_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        code, lines = run_doctor({"WFCOMM_DATA_DIR": str(folder)})
+    finally:
+        folder.chmod(0o755)
+    assert code == 1
+    assert problem(lines, "data folder")[0] == (
+        f"[!!] data folder: cannot write to {folder} (Permission denied)"
+    )
+
+
+def test_a_closed_postgres_port_names_the_url_without_its_password(data_dir: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://learner:s3cret@127.0.0.1:{port}/wfcomm"
+    code, lines = run_doctor({"WFCOMM_DATABASE_URL": url})
+    assert code == 1
+    line, fix = problem(lines, "postgres")
+    assert re.fullmatch(
+        rf"\[!!\] postgres: cannot reach postgresql://learner:\*\*\*@127\.0\.0\.1:{port}/wfcomm "
+        r"\(.*refused.*\); start that server, or use SQLite instead:", line,
+    ), line
+    assert fix == "     fix: unset WFCOMM_DATABASE_URL"
+    assert "s3cret" not in "\n".join(lines)
+
+
+def test_a_database_file_held_by_another_process_names_it_and_the_fix_works(
+    data_dir: Path,
+) -> None:
+    holder = start_holder(data_dir)
+    path = database_target("wfcomm-messaging").sqlite_path
+    assert path is not None
+    owner = json.loads(Path(f"{path}.owner").read_text())
+    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+    assert code == 1
+    assert problem(lines, "messaging database") == (
+        (f"[!!] messaging database: {path} is held by process {holder.pid} on "
+        f"{socket.gethostname()} (Python process, started {owner['started']}): shut that kernel "
+        "down in JupyterLab (Kernel > Shut Down Kernel), or"),
+        f"     fix: kill {holder.pid}",
+    )
+    assert "[ok] events database: wfcomm-events.sqlite is free" in lines
+    subprocess.run(shlex.split(problem(lines, "messaging database")[1].split("fix: ")[1]),
+                   check=True)
+    holder.wait(timeout=30)
+    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+    assert code == 0, "\n".join(lines)
+
+
+def test_a_kernel_spec_for_another_python_is_a_problem(data_dir: Path, tmp_path: Path) -> None:
+    other = Path(sys.base_prefix) / "bin" / "python3"
+    lacks_kit = subprocess.run(
+        [str(other), "-c", "import importlib.metadata as m; m.version('wfcomm')"],
+        capture_output=True, check=False, cwd=tmp_path,
+    )
+    if not other.exists() or lacks_kit.returncode == 0:
+        print(f"SKIP reason: no Python without wfcomm at {other}")
+        pytest.skip(f"no Python without wfcomm at {other}")
+    spec_dir = tmp_path / "jupyter" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [str(other), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python",
+    }))
+    code, lines = run_doctor({
+        "WFCOMM_DATA_DIR": str(data_dir), "JUPYTER_PATH": str(tmp_path / "jupyter"),
+    })
+    assert code == 1
+    assert problem(lines, "kernel") == (
+        f"[!!] kernel: the python3 kernel ({spec_dir}) runs {other}, which lacks wfcomm",
+        f"     fix: {PYTHON} -m ipykernel install --user --name python3",
+    )
+
+
+def test_a_package_outside_its_range_gets_the_pip_command() -> None:
+    have = metadata.version("dbos")
+    assert doctor.check_requirement(Requirement("dbos>=99,<100")) == doctor.Check(
+        "dbos", False, f"{have} is outside >=99,<100", f"{PYTHON} -m pip install 'dbos>=99,<100'"
+    )
+    assert doctor.check_requirement(Requirement("wfcomm-no-such-dist>=1")) == doctor.Check(
+        "wfcomm-no-such-dist", False, "not installed, needs >=1",
+        f"{PYTHON} -m pip install 'wfcomm-no-such-dist>=1'",
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_reachable_and_executor_ids_checked(data_dir: Path, pg_url: str) -> None:
+    holder = start_holder(data_dir, {"WFCOMM_DATABASE_URL": pg_url, "WFCOMM_EXECUTOR_ID": "ada"})
+    try:
+        code, lines = run_doctor({"WFCOMM_DATABASE_URL": pg_url, "WFCOMM_EXECUTOR_ID": "ada"})
+        assert code == 1
+        line, fix = problem(lines, "messaging executor id")
+        assert line.startswith(
+            "[!!] messaging executor id: another process runs wfcomm-messaging as executor 'ada'"
+        )
+        assert fix == "     fix: export WFCOMM_EXECUTOR_ID=$USER"
+        assert "[ok] events executor id: 'ada' is free" in lines
+        code, lines = run_doctor({"WFCOMM_DATABASE_URL": pg_url, "WFCOMM_EXECUTOR_ID": "grace"})
+        assert code == 0, "\n".join(lines)
+        assert "[ok] messaging executor id: 'grace' is free" in lines
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+@pytest.mark.kernel
+def test_quick_form_in_a_kernel_is_one_line_also_after_start(kernel) -> None:
+    ok = "Environment check passed (python -m wfcomm_helpers.doctor shows the details).\n"
+    assert kernel.run("from wfcomm_helpers import doctor\ndoctor.quick();").stdout == ok
+    kernel.run("import wfcomm_helpers\nawait wfcomm_helpers.start('messaging', quiet=True)")
+    assert kernel.run("doctor.quick();").stdout == ok
