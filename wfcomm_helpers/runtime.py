@@ -9,9 +9,11 @@ registered with ``register_queue_async``.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import sys
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -156,6 +158,18 @@ def shutdown() -> None:
     runtime, _current = _current, None
     DBOS.destroy()
     runtime.guard.release()
+    _restore_default_executor()
+
+
+def _restore_default_executor() -> None:
+    """DBOS makes its own thread pool the loop's default executor and shuts it down in
+    ``destroy()``; without a fresh one every later ``asyncio.to_thread`` on this loop (the
+    kernel's) would fail with "cannot schedule new futures after shutdown"."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="wfcomm-"))
 
 
 async def reset(*, quiet: bool = False) -> Runtime:
