@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise MissingExtraError(exc.name, "serve") from None
 
 from . import events, messaging, runtime, streaming, validation
+from .connection import EVENT_TIMEOUT_DETAIL
 from .errors import InvalidInputError, WfcommError
 from .health import rss_mb
 from .lookup import workflow_summary
@@ -101,7 +102,7 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
         value = await events.get_event(workflow_id, event_key, validation.timeout_seconds(timeout))
         if value is None:
             return JSONResponse(
-                {"detail": f"Event '{event_key}' not found or timeout reached"}, 404
+                {"detail": EVENT_TIMEOUT_DETAIL.format(key=event_key)}, 404
             )
         return {"workflow_id": workflow_id, "event_key": event_key, "value": value}
 
