@@ -1,0 +1,94 @@
+"""``python -m wfcomm_helpers.bench [--quick] [--pg-url URL] [--docs DIR]``
+
+Runs every benchmark, comparing in one run, and writes ``benchmarks.md`` and ``benchmarks.png``
+to ``docs/``. Not part of the test suite. ``--quick`` uses small counts (well under a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from . import notebooks, plot, report, suite
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine(load_before: float) -> dict[str, Any]:
+    load_after = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    busy = max(load_before, load_after) > 0.5 * cores
+    return {
+        "cores": cores, "cpu": _cpu_model(), "python": platform.python_version(),
+        "dbos": version("dbos"), "system": f"{platform.system()} {platform.release()}",
+        "load_before": load_before, "load_after": load_after,
+        "shared_note": " (other work was running on the machine: figures are pessimistic)"
+        if busy else "",
+    }
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python3 kit.py bench", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    parser.add_argument("--pg-url", default=os.environ.get("WFCOMM_TEST_PG_URL"),
+                        help="a PostgreSQL server URL whose role may create databases "
+                        "(default: $WFCOMM_TEST_PG_URL); without one the Postgres parts are "
+                        "skipped and say so")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs",
+                        help="where to write benchmarks.md and benchmarks.png")
+    parser.add_argument("--json", type=Path, help="also save the raw figures as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    plan = suite.Plan.make(args.quick)
+    load_before = os.getloadavg()[0]
+    began = time.perf_counter()
+    data: dict[str, Any] = {
+        "quick": args.quick,
+        "plan": asdict(plan),
+        "latency": suite.latency(plan, args.pg_url, say),
+        "loop_lag": suite.loop_lag(plan, say),
+        "stream_tail": suite.stream_tail(plan, say),
+        "notebooks": notebooks.measure(say),
+        "learners": suite.learners(plan, args.pg_url, say),
+    }
+    data["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    data["machine"] = machine(load_before)
+    args.docs.mkdir(parents=True, exist_ok=True)
+    (args.docs / "benchmarks.md").write_text(report.render(data))
+    plot.render(data, args.docs / "benchmarks.png")
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=1))
+    say(f"wrote {args.docs / 'benchmarks.md'} and benchmarks.png in "
+        f"{time.perf_counter() - began:.0f} s")
+    for line in report.summary(data)[2:]:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

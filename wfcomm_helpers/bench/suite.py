@@ -1,0 +1,151 @@
+"""The benchmark sections: each runs its compared configurations in this one run and returns
+plain data for :mod:`.report`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..settings import SQLITE_POLLING_INTERVAL_SEC
+from . import floor
+from .procs import (
+    finish_probe,
+    fresh_postgres_database,
+    postgres_reachable,
+    run_probe,
+    start_probe,
+)
+from .stats import summary_ms
+
+#: Latency targets of the kit on SQLite (ms) and its idle CPU target (% of one core).
+TARGET_P50_MS, TARGET_P95_MS, TARGET_IDLE_CPU = 10.0, 25.0, 5.0
+TARGET_LOOP_LAG_P99_MS, TARGET_LEARNER_P95_MS = 20.0, 50.0
+#: The idle load the CPU target is judged on: three workflows waiting in recv.
+TARGET_LOAD = "workflows:3"
+IDLE_LOADS = [["workflows", 3], ["panels", 1]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Counts for a full run or a ``--quick`` smoke run."""
+
+    hops: int
+    default_hops: int
+    idle_seconds: float
+    sweep: tuple[float, ...]
+    lag: tuple[int, int]
+    tail: tuple[int, ...]
+    tail_repeats: int
+    learners: int
+    learner_hops: int
+
+    @classmethod
+    def make(cls, quick: bool) -> "Plan":
+        if quick:
+            return cls(hops=5, default_hops=2, idle_seconds=0.5, sweep=(), lag=(1, 20),
+                       tail=(20, 100), tail_repeats=2, learners=3, learner_hops=3)
+        return cls(hops=60, default_hops=20, idle_seconds=6.0,
+                   sweep=(0.005, 0.01, 0.015, 0.03, 0.05, 0.1), lag=(3, 24),
+                   tail=(100, 1000, 2500, 5000, 10000), tail_repeats=5, learners=30,
+                   learner_hops=20)
+
+
+def _hop_summaries(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        path: {**summary_ms(run["latencies"]), "found": run["found"]}
+        for path, run in result["hops"].items()
+    }
+
+
+def _config_row(key: str, label: str, result: dict[str, Any], poll: float | None) -> dict:
+    return {"key": key, "label": label, "poll": poll,
+            "hops": _hop_summaries(result), "idle_cpu": result.get("idle_cpu", {}),
+            "dbos": result["dbos"]}
+
+
+def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:
+    """Hop latency and idle CPU per configuration, the floor, and the polling sweep."""
+    idle = {"idle_seconds": plan.idle_seconds, "idle": IDLE_LOADS}
+    rows = []
+    say("latency: DBOS default configuration (SQLite, 1.0 s poll)")
+    rows.append(_config_row("default", "DBOS default (SQLite)", run_probe(
+        {"config": "default", "hops": plan.default_hops, **idle}), 1.0))
+    say(f"latency: the kit (SQLite, {SQLITE_POLLING_INTERVAL_SEC} s poll)")
+    rows.append(_config_row("kit", "kit (SQLite)", run_probe(
+        {"config": "kit", "hops": plan.hops, **idle}), SQLITE_POLLING_INTERVAL_SEC))
+    for poll in plan.sweep:
+        say(f"latency: SQLite with a {poll} s poll")
+        rows.append(_config_row(f"poll-{poll}", f"SQLite, poll {poll} s", run_probe(
+            {"config": "poll", "poll": poll, "hops": plan.hops, **idle}), poll))
+    postgres_skipped = _postgres_skip_reason(pg_url)
+    if postgres_skipped is None:
+        assert pg_url is not None
+        say("latency: the kit on PostgreSQL")
+        with fresh_postgres_database(pg_url) as url:
+            rows.append(_config_row("postgres", "kit (PostgreSQL)", run_probe(
+                {"config": "kit", "db_url": url, "hops": plan.hops}), None))
+    with tempfile.TemporaryDirectory() as folder:
+        floor_ms = summary_ms(floor.measure(Path(folder), max(200, plan.hops * 3)))
+    return {"rows": rows, "floor": floor_ms, "postgres_skipped": postgres_skipped}
+
+
+def _postgres_skip_reason(pg_url: str | None) -> str | None:
+    if not pg_url:
+        return "no PostgreSQL URL: set WFCOMM_TEST_PG_URL or pass --pg-url"
+    return postgres_reachable(pg_url)
+
+
+def loop_lag(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
+    say(f"loop lag: 3 workflows x {plan.lag[0]} Fibonacci steps from fib({plan.lag[1]})")
+    return run_probe({"config": "kit", "lag": list(plan.lag)})["loop_lag"]
+
+
+def stream_tail(plan: Plan, say: Callable[[str], None]) -> list[dict[str, float]]:
+    say(f"stream tail: lengths {', '.join(map(str, plan.tail))}")
+    return run_probe({"config": "kit", "tail": list(plan.tail),
+                      "tail_repeats": plan.tail_repeats})["stream_tail"]
+
+
+def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:
+    """``plan.learners`` kernels' worth of processes on one Postgres database, each with its
+    own executor id (as a workshop sets WFCOMM_EXECUTOR_ID), running their hops together."""
+    skipped = _postgres_skip_reason(pg_url)
+    if skipped is not None:
+        return {"skipped": skipped}
+    assert pg_url is not None
+    say(f"learners: {plan.learners} processes on one PostgreSQL database")
+    with fresh_postgres_database(pg_url) as url, tempfile.TemporaryDirectory() as barrier:
+        processes = []
+        for i in range(plan.learners):
+            env = {**os.environ, "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}"}
+            spec = {"config": "kit", "db_url": url, "hops": plan.learner_hops,
+                    "barrier": barrier}
+            processes.append(start_probe(spec, tempfile.mkdtemp(prefix="wfcomm-learner-"), env))
+        _release_when_ready(Path(barrier), processes)
+        results = [finish_probe(p) for p in processes]
+    pooled = [s for r in results for run in r["hops"].values() for s in run["latencies"]]
+    expected = plan.learner_hops
+    lost = [
+        f"{i}:{path}" for i, r in enumerate(results) for path, run in r["hops"].items()
+        if run["found"] != expected or len(run["latencies"]) != expected
+    ]
+    per_path = {
+        path: summary_ms([s for r in results for s in r["hops"][path]["latencies"]])
+        for path in results[0]["hops"]
+    }
+    return {"learners": plan.learners, "hops_each": expected, "all": summary_ms(pooled),
+            "per_path": per_path, "lost": lost}
+
+
+def _release_when_ready(barrier: Path, processes: list[Any], deadline_s: float = 300) -> None:
+    """Wait until every learner process has launched DBOS, then let them all start at once."""
+    deadline = time.monotonic() + deadline_s
+    while len(list(barrier.glob("ready-*"))) < len(processes):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            break
+        time.sleep(0.05)
+    (barrier / "go").touch()
