@@ -1,0 +1,109 @@
+"""The runtime: re-runnable start, reset, pinned version, clear lines for bad databases."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+from dbos import DBOS
+
+import wfcomm_helpers
+from wfcomm_helpers import events, settings
+from wfcomm_helpers.errors import DatabaseUnreachableError, InvalidInputError, NotStartedError
+from wfcomm_helpers.lookup import workflow_result
+
+
+# Output is captured with redirect_stdout, not capsys: DBOS's log handler keeps a reference to
+# the sys.stderr it found at launch, and capsys closes its stand-in after the test.
+
+
+async def test_start_is_safe_to_rerun(data_dir: Path) -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        first = await wfcomm_helpers.start("events")
+        second = await wfcomm_helpers.start("events")
+    try:
+        assert second is first
+        line = "DBOS 3.4.0 is running app wfcomm-events on SQLite file wfcomm-events.sqlite.\n"
+        assert out.getvalue() == line * 2
+        assert (data_dir / "wfcomm-events.sqlite").is_file()
+    finally:
+        wfcomm_helpers.shutdown()
+
+
+async def test_workflows_carry_the_pinned_version(dbos_app) -> None:
+    wid = await events.start_events(1, fib_base=3)
+    await workflow_result(wid, timeout=30)
+    (status,) = await DBOS.list_workflows_async(workflow_ids=[wid])
+    assert status.app_version == settings.APPLICATION_VERSION
+    assert status.executor_id == "local"
+
+
+async def test_reset_gives_a_clean_slate(dbos_app) -> None:
+    wid = await events.start_events(1, fib_base=3)
+    await workflow_result(wid, timeout=30)
+    await wfcomm_helpers.reset(quiet=True)
+    assert await DBOS.list_workflows_async() == []
+
+
+async def test_switching_apps_releases_the_first_database(data_dir: Path) -> None:
+    await wfcomm_helpers.start("first", quiet=True)
+    await wfcomm_helpers.start("second", quiet=True)
+    try:
+        assert wfcomm_helpers.current().app == "wfcomm-second"
+        assert not (data_dir / "wfcomm-first.sqlite.owner").exists()
+        assert (data_dir / "wfcomm-second.sqlite.owner").exists()
+    finally:
+        wfcomm_helpers.shutdown()
+    with pytest.raises(NotStartedError):
+        wfcomm_helpers.current()
+
+
+async def test_an_unwritable_data_folder_gets_one_line(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("WFCOMM_DATA_DIR", str(blocker / "data"))
+    with pytest.raises(DatabaseUnreachableError) as caught:
+        await wfcomm_helpers.start("events", quiet=True)
+    assert str(caught.value) == (
+        f"Cannot write to {blocker / 'data'} (Not a directory): set WFCOMM_DATA_DIR to a folder "
+        "you can write to."
+    )
+
+
+async def test_an_unreachable_postgres_gets_one_line_without_the_password(data_dir) -> None:
+    url = "postgresql://learner:s3cret@127.0.0.1:1/wfcomm"
+    with pytest.raises(DatabaseUnreachableError) as caught:
+        await wfcomm_helpers.start("events", database_url=url, quiet=True)
+    message = str(caught.value)
+    assert "\n" not in message and "s3cret" not in message
+    assert message.startswith("Cannot reach PostgreSQL at postgresql://learner:***@127.0.0.1:1/wfcomm (")
+    assert message.endswith(
+        "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
+        "or unset it to use SQLite."
+    )
+    assert not wfcomm_helpers.runtime.is_running()
+
+
+async def test_a_bad_database_url_gets_one_line(data_dir) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        await wfcomm_helpers.start("events", database_url="mysql://x@y/z", quiet=True)
+    assert str(caught.value) == (
+        "Database URL 'mysql://x@y/z' is neither sqlite:///<file> nor postgresql://...: "
+        "fix WFCOMM_DATABASE_URL or unset it to use SQLite."
+    )
+
+
+async def test_postgres_reports_its_database(pg_url: str, data_dir) -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        await wfcomm_helpers.start("events", database_url=pg_url)
+    try:
+        name = pg_url.rsplit("/", 1)[1]
+        assert out.getvalue() == (
+            f"DBOS 3.4.0 is running app wfcomm-events on PostgreSQL {name}.\n"
+        )
+    finally:
+        wfcomm_helpers.shutdown()
