@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import sys
 import time
 import zlib
@@ -16,7 +17,10 @@ from typing import Protocol
 import psycopg
 from filelock import FileLock, Timeout
 
-from .errors import DatabaseInUseError
+from .errors import DatabaseInUseError, DatabaseUnreachableError
+
+#: How long to wait for another program's SQLite write lock before saying so.
+SQLITE_LOCK_WAIT_SECONDS = 2.0
 
 
 class Guard(Protocol):
@@ -87,11 +91,51 @@ class SqliteFileGuard:
                 "kernel down (or run wfcomm_helpers.shutdown() there), or set WFCOMM_DATA_DIR "
                 "to use another folder."
             ) from None
+        try:
+            check_sqlite_writable(sqlite_path)
+        except Exception:
+            self.lock.release(force=True)
+            raise
         self.owner_file.write_text(json.dumps(describe_this_process()))
 
     def release(self) -> None:
         self.owner_file.unlink(missing_ok=True)
         self.lock.release(force=True)
+
+
+def check_sqlite_writable(sqlite_path: Path) -> None:
+    """Fail fast, in one line, when the SQLite file is read-only or another program (not a
+    kit process: those hold the lock file) holds a write transaction on it. DBOS would wait
+    30 s for the lock, then print a traceback. The probe writes nothing: it rolls back."""
+    if not sqlite_path.exists():
+        return
+    try:
+        conn = sqlite3.connect(sqlite_path, timeout=SQLITE_LOCK_WAIT_SECONDS,
+                               isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        reason = str(exc)
+        if "locked" in reason or "busy" in reason:
+            raise DatabaseInUseError(
+                f"{sqlite_path} is locked by another program with an unfinished write (a "
+                "database browser with unsaved changes, a stuck script): commit or close it "
+                "there, then run this again."
+            ) from None
+        if "readonly" in reason or "read-only" in reason:
+            raise DatabaseUnreachableError(
+                f"{sqlite_path} is read-only: make it writable (ls -l and lsattr show why), "
+                "or set WFCOMM_DATA_DIR to another folder."
+            ) from None
+        raise DatabaseUnreachableError(
+            f"Cannot open {sqlite_path} as a SQLite database ({reason}): move it aside, or "
+            "set WFCOMM_DATA_DIR to another folder."
+        ) from None
 
 
 def postgres_lock_key(database: str, app: str, executor: str) -> int:
