@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,8 +72,13 @@ class Kernel:
         return result
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        self.km.kill_kernel()
+        """SIGKILL, as a crash would; returns once the process is gone."""
+        os.kill(self.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while self.km.is_alive():
+            if time.monotonic() > deadline:
+                raise CellError(f"kernel {self.pid} survived SIGKILL for 30 s")
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.client.stop_channels()

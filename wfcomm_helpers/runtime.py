@@ -144,7 +144,6 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
     _current = Runtime(app=name, target=target, guard=guard)
-    _install_one_line_errors()
     if not quiet:
         print(_current.status_line())
     return _current
@@ -210,4 +209,5 @@ def _install_one_line_errors() -> None:
 
 
 atexit.register(shutdown)
+_install_one_line_errors()
 logging.getLogger("dbos").setLevel(logging.WARNING)
