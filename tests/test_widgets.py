@@ -30,11 +30,7 @@ def busy(what: str) -> str:
     return f"The {what} workflow you started is still running: wait for it to finish before you start another."
 
 
-WAIT_FOR_RECV = (
-    "from wfcomm_helpers.messaging import WAITING_EVENT\n"
-    "while p.workflow_id is None: await asyncio.sleep(0.01)\n"
-    "await DBOS.get_event_async(p.workflow_id, WAITING_EVENT, 10)\n"
-)
+WAIT_FOR_RECV = "await p.wait_for_recv()\n"
 
 
 def test_events_panel_runs_to_completed_and_refuses_a_double_click(kernel):

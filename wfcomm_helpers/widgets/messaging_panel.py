@@ -140,6 +140,19 @@ class MessagingPanel(Panel):
         self.say(f"Started {self.workflow_id}: it waits for Approve or Reject.")
         await self.view.follow(self.workflow_id)
 
+    async def wait_for_recv(self, timeout: float = ANNOUNCE_TIMEOUT_SECONDS) -> str:
+        """Wait until the workflow started by Start waits in ``recv``; returns its id (for a
+        cell that presses Approve right after Start, as Run All does)."""
+        async def waiting() -> str:
+            while self.workflow_id is None:
+                if not self.busy:
+                    raise RuntimeError(self.last_error or "Press Start first.")
+                await asyncio.sleep(REFRESH_SECONDS / 10)
+            await DBOS.get_event_async(self.workflow_id, WAITING_EVENT, timeout)
+            return self.workflow_id
+
+        return await asyncio.wait_for(waiting(), timeout)
+
     def approve(self) -> bool:
         return self._decide(True)
 

@@ -1,0 +1,97 @@
+"""The three notebooks: Run All passes twice in a row (fresh database, then the existing one)
+with a low cell timeout, every code cell runs, and the committed files are clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NAMES = [p.name for p in NOTEBOOKS]
+#: A hung recv or read must fail fast, not after nbval's default of 2000 s.
+CELL_TIMEOUT_SECONDS = 60
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(notebook: dict) -> list[dict]:
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_the_three_notebooks_exist():
+    assert NAMES == ["01_events.ipynb", "02_messaging.ipynb", "03_streaming.ipynb"]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("name", NAMES)
+def test_run_all_twice_fresh_then_existing_database(name, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "WFCOMM_DATABASE_URL"}
+    env["WFCOMM_DATA_DIR"] = str(tmp_path / "data")
+    expected = len(code_cells(load(ROOT / "notebooks" / name)))
+    for run in ("fresh database", "existing database"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+             f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}", f"notebooks/{name}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )
+        summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        assert done.returncode == 0, f"{name} ({run}) failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
+        # Every code cell ran and passed (the last one asserts the setup cell's marker).
+        assert re.match(rf"{expected} passed\b", summary), f"{name} ({run}): {summary}"
+    assert (tmp_path / "data").is_dir()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_is_clean(name):
+    notebook = load(ROOT / "notebooks" / name)
+    assert notebook["metadata"]["kernelspec"] == {
+        "display_name": "Python 3", "language": "python", "name": "python3",
+    }
+    assert "widgets" not in notebook["metadata"], "saved widget state: clear it before committing"
+    for cell in code_cells(notebook):
+        if "NBVAL_CHECK_OUTPUT" in source(cell):
+            assert cell["execution_count"] is not None, "an nbval reference output needs its count"
+            continue
+        assert cell["outputs"] == [], f"output left in a cell: {source(cell)[:60]!r}"
+        assert cell["execution_count"] is None, f"execution count left: {source(cell)[:60]!r}"
+    for cell in notebook["cells"]:
+        assert "widgets" not in cell.get("metadata", {})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_follows_the_kit_structure(name):
+    notebook = load(ROOT / "notebooks" / name)
+    markdown = [source(c) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+    code = [source(c) for c in code_cells(notebook)]
+    number = name[:2]
+    assert markdown[0].startswith(f"# {number} · ")
+    for heading in ("**You will learn to**", "**Prerequisites**", "**Time:**"):
+        assert heading in markdown[0]
+    # One setup cell starts DBOS and sets the marker the last cell checks.
+    setup = [c for c in code if "await wfcomm_helpers.start(" in c]
+    assert len(setup) == 1 and f'NOTEBOOK = "{name[:-6]}"' in setup[0]
+    assert code[-1].startswith(f'assert NOTEBOOK == "{name[:-6]}"')
+    # At least two exercises, each with a stub, a hint paragraph and a check.
+    checks = [c for c in code if re.match(r"await exercises\.check_\d_\d\(", c)]
+    assert len(checks) >= 2
+    assert sum(m.startswith("<details><summary>Hint</summary>\n\n") for m in markdown) >= 2
+    assert sum("raise NotImplementedError" in c for c in code) == len(checks)
+    text = "\n".join(markdown)
+    for phrase in ("What just happened?", "Where the experiment was wrong", "## Summary",
+                   "## Clean up", "## What's next"):
+        assert phrase in text, phrase
+    # The second-process cell runs the kit's command line.
+    assert any("!{sys.executable} -m wfcomm_helpers.cli " in c for c in code)
