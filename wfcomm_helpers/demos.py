@@ -155,14 +155,14 @@ async def demo_messaging(
 # --- streaming --------------------------------------------------------------------------
 
 
-def check_stream(values: list[Any], n_steps: int) -> None:
+def check_stream(values: list[Any], n_steps: int, fib_base: int = DEFAULT_FIB_BASE) -> None:
     """The 2N+2 values of a finished streaming workflow, in order."""
     expect(len(values) == stream_length(n_steps),
            f"the stream has {len(values)} values, expected {stream_length(n_steps)} (2N+2)")
     kinds = [v.get("type") if isinstance(v, dict) else None for v in values]
     want_kinds = ["start", *(["progress", "result"] * n_steps), "complete"]
     expect(kinds == want_kinds, f"value types {kinds}, expected {want_kinds}")
-    results = expected_results(n_steps)
+    results = expected_results(n_steps, fib_base)
     for i in range(n_steps):
         progress, result = values[1 + 2 * i], values[2 + 2 * i]
         expect(progress.get("step") == i + 1 and progress.get("total_steps") == n_steps,
