@@ -29,9 +29,19 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+def lowest_release(floor: str) -> str:
+    """``3.4`` -> ``3.4.*``, ``2`` -> ``2.0.*``, ``1.2.3`` -> ``1.2.3``: the floor's minor series,
+    with its newest patch release (a floor such as ``2.3`` need not be a release itself)."""
+    parts = floor.split(".")
+    if len(parts) >= 3:
+        return floor
+    return ".".join((parts + ["0"])[:2]) + ".*"
+
+
 def lower_bounds(extras: tuple[str, ...] = ("serve", "cli", TEST_EXTRA)) -> list[str]:
-    """``name==X`` for every requirement of the package and these extras with a ``>=X`` bound,
-    read from pyproject.toml (the package's own ``wfcomm[...]`` self-references are skipped)."""
+    """``name==X.Y.*`` for every requirement of the package and these extras with a ``>=X.Y``
+    bound, read from pyproject.toml (the package's own ``wfcomm[...]`` self-references are
+    skipped)."""
     project = PYPROJECT["project"]
     texts = list(project["dependencies"])
     for extra in extras:
@@ -43,7 +53,7 @@ def lower_bounds(extras: tuple[str, ...] = ("serve", "cli", TEST_EXTRA)) -> list
             continue
         floors = [spec.version for spec in req.specifier if spec.operator == ">="]
         if floors:
-            pins.append(f"{req.name}=={floors[0]}")
+            pins.append(f"{req.name}=={lowest_release(floors[0])}")
     return pins
 
 
