@@ -308,6 +308,30 @@ async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[A
     return await handle.get_result()
 
 
+@dataclass(frozen=True)
+class SendCost:
+    sends: int
+    seconds: float
+    received: int
+
+    def line(self) -> str:
+        return (
+            f"{self.sends} sends took {self.seconds * 1000:.0f} ms "
+            f"({self.seconds * 1000 / self.sends:.1f} ms each, one transaction each); "
+            f"the workflow received {self.received}"
+        )
+
+
+async def time_sends(count: int = 20) -> SendCost:
+    """Time ``count`` sends (each a new message, no idempotency key) and count what arrives."""
+    handle = await _start(message_counter_workflow, "seed-counter", 5.0, 0.3)
+    began = time.perf_counter()
+    for i in range(count):
+        await DBOS.send_async(handle.workflow_id, {"approved": True, "message": str(i)}, TOPIC)
+    seconds = time.perf_counter() - began
+    return SendCost(count, seconds, len(await handle.get_result()))
+
+
 async def cancelled_is_success(timeout_seconds: float = 5.0) -> tuple[str, str]:
     """Reject a messaging workflow: its answer says "cancelled", DBOS's status says SUCCESS."""
     wid = await start_messaging(1, timeout_seconds=timeout_seconds, fib_base=0)
