@@ -8,8 +8,9 @@ stops working (or a check that stops accepting a right answer) fails the build.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from dbos import DBOS
 
@@ -59,7 +60,7 @@ async def _call(
             exercise, False, f"it did not return within {CHECK_TIMEOUT_SECONDS:g} s "
             "(is it waiting for something that never comes?)."
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the learner's code is one line
         return None, CheckResult(exercise, False, f"it raised {one_line(exc)}")
 
 

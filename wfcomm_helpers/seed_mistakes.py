@@ -11,8 +11,9 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 from dbos._error import DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
@@ -180,12 +181,18 @@ class StreamReadTiming:
 
     def lines(self) -> list[str]:
         return [
-            f"offset read (timeout_seconds=0): {self.offset_read_values} value(s) in "
-            f"{self.offset_read_seconds * 1000:.0f} ms, closed={self.offset_read_closed}",
-            f"seed's snapshot (read_stream, 0.1 s timeout): {self.seed_snapshot_values} value(s), "
-            "no sign that it was cut short",
-            f"read_stream with no timeout: {self.follow_values} value(s) after "
-            f"{self.follow_seconds:.2f} s (it waited for the close)",
+            (
+                f"offset read (timeout_seconds=0): {self.offset_read_values} value(s) in "
+                f"{self.offset_read_seconds * 1000:.0f} ms, closed={self.offset_read_closed}"
+            ),
+            (
+                f"seed's snapshot (read_stream, 0.1 s timeout): {self.seed_snapshot_values} "
+                "value(s), no sign that it was cut short"
+            ),
+            (
+                f"read_stream with no timeout: {self.follow_values} value(s) after "
+                f"{self.follow_seconds:.2f} s (it waited for the close)"
+            ),
         ]
 
 

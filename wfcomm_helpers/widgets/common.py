@@ -4,7 +4,8 @@ never overlaps, never prints and never lets an exception escape into the kernel'
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as widgets
 
@@ -40,7 +41,9 @@ class Panel:
 
     #: The last panel of each kind built in this kernel: a re-run cell (or Run All) can say
     #: that the previous panel's workflow is still running.
-    _latest: dict[type, "Panel"] = {}
+    _latest: ClassVar[dict[type, Panel]] = {}
+    #: The panel's whole view; each subclass builds it with :meth:`layout`.
+    widget: widgets.VBox
 
     def __init__(self, *, busy_label: str) -> None:
         self.busy_label = busy_label
@@ -66,8 +69,6 @@ class Panel:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
-
-    widget: widgets.VBox
 
     # --- notices ---------------------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class Panel:
         except asyncio.CancelledError:
             self.say("Stopped.")
             raise
-        except Exception as exc:  # shown in the panel: a callback must never raise
+        except Exception as exc:  # noqa: BLE001 - shown in the panel: a callback must never raise
             self.last_error = one_line(exc)
             self.say(self.last_error)
 

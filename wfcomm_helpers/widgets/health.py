@@ -24,7 +24,7 @@ class HealthStrip:
         self.widget.add_class("wfcomm-health")
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> "HealthStrip":
+    def start(self) -> HealthStrip:
         """Start measuring on the running loop; starting twice is a no-op."""
         self.monitor.start()
         if self._task is None or self._task.done():
