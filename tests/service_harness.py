@@ -58,7 +58,8 @@ class Server:
             time.sleep(0.1)
 
     def output(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log.read_text()
 
     def stop(self) -> int:

@@ -281,14 +281,20 @@ def streaming_follow(
 
     async def action(conn: Connection) -> None:
         position = offset
-        with tqdm(desc=workflow_id, unit="value", initial=offset, file=sys.stderr) as bar:
+        bar: tqdm | None = None  # made at the first value, so an error is the only output
+        try:
             async for position, value in conn.follow(workflow_id, offset):
+                if bar is None:
+                    bar = tqdm(desc=workflow_id, unit="value", initial=position, file=sys.stderr)
                 total = value.get("total_steps") if isinstance(value, dict) else None
                 if isinstance(total, int) and bar.total is None:
                     bar.total = stream_length(total)
                 bar.update(1)
                 bar.write(json.dumps(value), file=sys.stdout)
                 position += 1
+        finally:
+            if bar is not None:
+                bar.close()
         say(f"The stream of {workflow_id} is closed; next offset {position}.")
 
     run(ctx, "streaming", action)
@@ -429,7 +435,11 @@ def serve(
         finally:
             runtime.shutdown()
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
+        pass
+    say("wfcomm serve: stopped.")
 
 
 def _one_line(exc: BaseException) -> str:
