@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from . import events, messaging, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
 from .errors import DatabaseUnreachableError, NotStartedError, WfcommError
+from . import outage
 from .guard import Guard, PostgresGuard, SqliteFileGuard
 from .settings import (
     APPLICATION_VERSION,
@@ -144,6 +145,8 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
     _current = Runtime(app=name, target=target, guard=guard)
+    if not target.is_sqlite:
+        outage.install(target.display)
     if not quiet:
         print(_current.status_line())
     return _current
