@@ -294,3 +294,34 @@ def test_cli_against_a_kernel_on_postgres(kernel_factory, data_dir: Path, pg_url
     out = ok(wfcomm("--app", "events", "demo", "streaming", env=pg_env))
     assert out.splitlines()[-1] == "demo streaming: every check passed."
     assert not (data_dir / "wfcomm-events.sqlite").exists()
+
+
+# --- doctor, workshop and broken installs ------------------------------------------------------
+
+
+def test_doctor_and_workshop_are_subcommands(env, data_dir: Path) -> None:
+    doctor = wfcomm("doctor", env=env)
+    assert "[ok] " in doctor.stdout, doctor.stderr
+    bad = child_env(WFCOMM_DATA_DIR=str(data_dir), WFCOMM_DATABASE_URL="mysql://x/y")
+    assert wfcomm("doctor", env=bad).returncode == 1
+    assert "pending" in ok(wfcomm("workshop", "--help", env=env))
+
+
+def without(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The command line in an interpreter where ``module`` cannot be imported."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            "from wfcomm_helpers.cli import main\nmain()")
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_a_missing_library_is_one_line(env) -> None:
+    assert one_line_failure(without("typer", "health", env=env)) == (
+        "wfcomm: typer is not installed, and this needs it: pip install 'wfcomm[cli]'")
+    assert one_line_failure(without("fastapi", "serve", env=env)) == (
+        "wfcomm: fastapi is not installed, and this needs it: pip install 'wfcomm[serve]'")
+    assert one_line_failure(without("dbos", "events", "all", "x", env=env)).startswith(
+        "wfcomm: cannot import dbos (")
+    # The doctor needs none of the cli extra: it still runs and reports.
+    doctor = without("typer", "doctor", env=env)
+    assert "[ok] " in doctor.stdout and "wfcomm:" not in doctor.stderr, doctor.stderr

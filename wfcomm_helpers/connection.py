@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any, AsyncIterator, Protocol
 from urllib.parse import quote
 
@@ -83,6 +84,9 @@ class DirectConnection:
                 f"No database at {target.sqlite_path}: run the notebook's setup cell or "
                 "`wfcomm serve` first (or pick another app with --app)."
             )
+        dbos_logger = logging.getLogger("dbos")
+        level = dbos_logger.level
+        dbos_logger.setLevel(logging.CRITICAL)  # it logs the failure too: one line is enough
         try:
             client = await asyncio.to_thread(
                 DBOSClient,
@@ -91,11 +95,13 @@ class DirectConnection:
                 retry_connection_errors=False,
             )
         except Exception as exc:
-            line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            line = _first_line(exc)
             raise DatabaseUnreachableError(
                 f"Cannot open the database of app {name} at {target.display} ({line}): run "
                 "the notebook's setup cell or `wfcomm serve` first, or fix WFCOMM_DATABASE_URL."
             ) from None
+        finally:
+            dbos_logger.setLevel(level)
         return cls(client, name, target)
 
     def app_is_running(self) -> bool | None:
@@ -292,8 +298,17 @@ def _body(response: Any) -> Any:
     raise RemoteError(detail, response.status_code)
 
 
+def _first_line(exc: Exception) -> str:
+    """The first line of an error, without SQLAlchemy's "(psycopg.OperationalError) " prefix."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if line.startswith("(") and ") " in line:
+        line = line.split(") ", 1)[1]
+    return line
+
+
 def _unreachable(url: str, exc: Exception) -> WfcommError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = _first_line(exc)
     return WfcommError(
         f"Cannot reach wfcomm serve at {url} ({reason}): start it with `wfcomm serve`, "
         "or fix --url."
