@@ -238,26 +238,38 @@ def close_documents(page: Page, timeout: float = 30_000) -> None:
         expect(tabs).to_have_count(count - 1, timeout=timeout)
 
 
-def run_all(page: Page, panel: Locator, timeout: float = 120_000) -> None:
-    """Run > Run All Cells from the menu bar, then wait until every code cell has run."""
+def run_menu(page: Page, item: str) -> None:
+    """Choose ``Run > item`` from JupyterLab's menu bar."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    wait_all_cells_ran(panel, timeout)
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
-def wait_all_cells_ran(panel: Locator, timeout: float = 120_000) -> None:
-    """Every code cell shows an execution count (``[3]:``), so Run All did not stop at an
-    error, and the kernel is idle again."""
-    prompts = panel.locator(".jp-CodeCell .jp-InputArea-prompt")
-    count = prompts.count()
-    assert count > 0, "the notebook shows no code cells"
+def run_all(page: Page, panel: Locator, timeout: float = 120_000) -> None:
+    """Run > Run All Cells, then wait until every code cell has run."""
+    run_menu(page, "Run All Cells")
+    wait_cells_ran(panel.locator(".jp-CodeCell"), timeout)
+
+
+def select_cell(cell: Locator) -> None:
+    """Click a cell's input prompt: selects it in command mode, as a learner's click does."""
+    cell.locator(".jp-InputArea-prompt").click()
+    expect(cell).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+
+
+def wait_cells_ran(cells: Locator, timeout: float = 120_000, limit: int | None = None) -> None:
+    """Every one of ``cells`` (the first ``limit`` of them if given) shows an execution count
+    (``[3]:``), so the run did not stop at an error; then the kernel is idle again and no cell
+    shows an error."""
+    prompts = cells.locator(".jp-InputArea-prompt")
+    count = prompts.count() if limit is None else limit
+    assert count > 0, "no code cells to wait for"
     for index in range(count):
         expect(prompts.nth(index)).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=timeout)
-    expect(panel.page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
+    page = cells.page
+    expect(page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
         timeout=timeout
     )
-    errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
-    expect(errors).to_have_count(0)
+    expect(cells.locator(ERROR_OUTPUT)).to_have_count(0)
 
 
 def widget_errors(page: Page) -> Locator:
@@ -277,6 +289,8 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
 
 
 MAIN_TABS = "#jp-main-dock-panel .lm-TabBar-tab"
+#: How JupyterLab renders an exception raised by a cell.
+ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Traceback")'
 NOTEBOOK_TABS = f"{MAIN_TABS}:has-text('.ipynb')"
 DISCARD_BUTTON = ".jp-Dialog .jp-Dialog-button.jp-mod-warn"
 #: An ipywidgets progress bar at its maximum draws its inner bar at full width.

@@ -111,6 +111,8 @@ def write_harness_notebooks(folder: Path) -> None:
     _write_notebook(folder / "harness_dead.ipynb",
                     [new_code_cell(TINY_SETUP), new_code_cell(DEAD_PANEL)])
     _write_notebook(folder / "harness_no_view.ipynb", [new_code_cell(NO_FRONTEND_WIDGET)])
+    _write_notebook(folder / "harness_error.ipynb",
+                    [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")])
 
 
 # --- fixtures ------------------------------------------------------------------------------------
@@ -190,6 +192,14 @@ def test_a_click_that_does_nothing_fails_with_a_clear_assertion(page: Page) -> N
         )
 
 
+def test_a_cell_that_raises_fails_the_run(page: Page) -> None:
+    panel = lab.open_notebook(page, "harness_error.ipynb")
+    lab.run_menu(page, "Run All Cells")
+    expect(panel.locator(lab.ERROR_OUTPUT)).to_contain_text("ValueError", timeout=CLICK_TIMEOUT_MS)
+    with pytest.raises(AssertionError, match=r"\[ \]:"):  # the cell after it never ran
+        lab.wait_cells_ran(panel.locator(".jp-CodeCell"), timeout=DEAD_CLICK_TIMEOUT_MS)
+
+
 def test_a_widget_whose_view_cannot_load_is_caught(page: Page) -> None:
     lab.open_notebook(page, "harness_no_view.ipynb")
     lab.run_all(page, lab.notebook_panel(page))
@@ -218,3 +228,162 @@ def test_without_the_widget_front_end_no_control_appears(
     finally:
         context.close()
         bare.stop()
+
+
+# --- the kit's notebooks, as a learner uses them ----------------------------------------------
+#
+# Each notebook ends with a clean-up cell (``panel.close()`` and ``wfcomm_helpers.shutdown()``)
+# and a last cell that proves every cell ran. A learner runs everything above the clean-up,
+# plays with the panel, then runs the rest: so do these tests. The notebook's own cells have
+# already pressed the panel's buttons once (through the same methods), so every expectation
+# below looks for something only the browser click can produce: a new workflow id, a step
+# count typed into the page, an intermediate state.
+
+CLEANUP_MARKER = "panel.close()"
+
+
+def run_up_to_cleanup(page: Page, name: str):
+    """Open ``name``, run every cell above the clean-up cell, check they ran and rendered."""
+    notebook = lab.open_notebook(page, name)
+    cells = notebook.locator(".jp-CodeCell")
+    cleanup_index = cells.evaluate_all(
+        "(cells, marker) => cells.findIndex(cell => cell.textContent.includes(marker))",
+        CLEANUP_MARKER,
+    )
+    assert cleanup_index > 0, f"{name} has no clean-up cell containing {CLEANUP_MARKER!r}"
+    lab.select_cell(cells.nth(cleanup_index))
+    lab.run_menu(page, "Run All Above Selected Cell")
+    lab.wait_cells_ran(cells, limit=cleanup_index)
+    lab.assert_no_widget_errors(page)
+    expect(page.locator(".wfcomm-health")).to_contain_text("kernel health: memory")
+    return notebook
+
+
+def finish(page: Page, notebook, name: str, start_selector: str) -> None:
+    """Screenshot the panel as the learner sees it, then run the clean-up and the last cell."""
+    panel_cell = notebook.locator(".jp-CodeCell", has=page.locator(start_selector))
+    panel_cell.evaluate("node => node.scrollIntoView({block: 'start'})")
+    lab.screenshot(page, SCREENSHOTS, name.removesuffix(".ipynb"))
+    cells = notebook.locator(".jp-CodeCell")
+    lab.select_cell(cells.filter(has_text=CLEANUP_MARKER))
+    lab.run_menu(page, "Run Selected Cell and All Below")
+    lab.wait_cells_ran(cells)
+    expect(cells.last.locator(".jp-OutputArea-output")).to_have_text(
+        f"Every cell of {name.removesuffix('.ipynb')} ran."
+    )
+    lab.assert_no_widget_errors(page)
+
+
+def started_id(page: Page, pattern: str, seen: set[str]) -> str:
+    """Wait for the panel's notice to announce a new workflow; returns its id."""
+    notice = page.locator(".wfcomm-notice")
+    expect(notice).to_have_text(re.compile(pattern), timeout=CLICK_TIMEOUT_MS)
+    match = re.match(pattern, notice.inner_text())
+    assert match, notice.inner_text()
+    workflow_id = match.group(1)
+    assert workflow_id not in seen, f"no new workflow: {workflow_id} was already shown"
+    seen.add(workflow_id)
+    return workflow_id
+
+
+def test_events_panel_start_shows_progress_status_and_result(page: Page) -> None:
+    notebook = run_up_to_cleanup(page, "01_events.ipynb")
+    steps = page.locator(".wfcomm-events-steps input")
+    steps.fill("3")  # the notebook's panel was built with 5
+    steps.press("Enter")
+    page.locator(".wfcomm-events-start").click()
+    started_id(page, r"^Started (\S+) with 3 steps\.$", set())
+    expect(page.locator(".wfcomm-events-status")).to_have_text(
+        "completed", timeout=CLICK_TIMEOUT_MS
+    )
+    expect(lab.progress_bar(page.locator(".wfcomm-events-progress"))).to_have_attribute(
+        "style", lab.FULL_BAR
+    )
+    expect(page.locator(".wfcomm-events-result")).to_have_text(
+        re.compile(r"^3 steps: fib\(\d+\)=\d+(, fib\(\d+\)=\d+){2}$")
+    )
+    all_events = page.locator(".wfcomm-events-all")
+    expect(all_events).to_contain_text('"status": "completed"')
+    expect(all_events).to_contain_text('"progress": 100')
+    finish(page, notebook, "01_events.ipynb", ".wfcomm-events-start")
+
+
+def test_messaging_panel_approve_completes_and_reject_cancels(page: Page) -> None:
+    notebook = run_up_to_cleanup(page, "02_messaging.ipynb")
+    countdown = page.locator(".wfcomm-msg-countdown")
+    outcome = page.locator(".wfcomm-msg-outcome")
+    dbos_status = page.locator(".wfcomm-msg-dbos-status")
+    notice = page.locator(".wfcomm-notice")
+    seen: set[str] = set()
+
+    def start() -> str:
+        page.locator(".wfcomm-msg-start").click()
+        workflow_id = started_id(page, r"^Started (\S+): it waits for Approve or Reject\.$", seen)
+        expect(countdown).to_have_text(re.compile(r"^waiting for a decision: \d+ s left$"))
+        expect(dbos_status).to_have_text("DBOS status: PENDING")
+        return workflow_id
+
+    workflow_id = start()
+    page.locator(".wfcomm-msg-approve").click()
+    expect(notice).to_have_text(f"Sent 'approve' to {workflow_id}.")
+    expect(outcome).to_have_text(re.compile(r"^completed: 2 steps ran$"), timeout=CLICK_TIMEOUT_MS)
+    expect(dbos_status).to_have_text("DBOS status: SUCCESS")
+
+    workflow_id = start()
+    text = page.locator(".wfcomm-msg-text input")
+    text.fill("too risky")
+    text.press("Tab")
+    page.locator(".wfcomm-msg-reject").click()
+    expect(notice).to_have_text(f"Sent 'reject' to {workflow_id}.")
+    expect(outcome).to_have_text(
+        "cancelled: Not approved: too risky", timeout=CLICK_TIMEOUT_MS
+    )
+    expect(dbos_status).to_have_text("DBOS status: SUCCESS")  # the workflow's answer, not DBOS's
+    expect(countdown).to_have_text("done")
+    finish(page, notebook, "02_messaging.ipynb", ".wfcomm-msg-start")
+
+
+def expected_stream_lines(n_steps: int) -> list[re.Pattern[str]]:
+    """The 2N+2 log lines of one streaming workflow, in order."""
+    lines = [rf"\[0\] start: Starting {n_steps} steps"]
+    for step in range(1, n_steps + 1):
+        lines.append(rf"\[{2 * step - 1}\] progress: Processing step {step}/{n_steps}")
+        lines.append(rf"\[{2 * step}\] result: step {step}: fib\(\d+\) = \d+")
+    lines.append(rf"\[{2 * n_steps + 1}\] complete: Completed {n_steps} steps")
+    return [re.compile(f"^{line}$") for line in lines]
+
+
+def test_streaming_panel_logs_every_value_once_and_closes(page: Page) -> None:
+    notebook = run_up_to_cleanup(page, "03_streaming.ipynb")
+    page.locator(".wfcomm-stream-start").click()
+    started_id(page, r"^Started (\S+): two readers are reading its stream\.$", set())
+    expect(page.locator(".wfcomm-stream-closed")).to_have_text(
+        "closed", timeout=CLICK_TIMEOUT_MS
+    )
+    log = page.locator(".wfcomm-stream-log")
+    first = log.inner_text().splitlines()[0]
+    n_steps = int(re.fullmatch(r"\[0\] start: Starting (\d+) steps", first).group(1))
+    total = 2 * n_steps + 2
+    expect(page.locator(".wfcomm-stream-count")).to_have_text(f"{total} values")
+    expect(page.locator(".wfcomm-stream-live-count")).to_have_text(
+        f"{total} values", timeout=CLICK_TIMEOUT_MS
+    )
+    for reader in (log, page.locator(".wfcomm-stream-live-log")):
+        lines = reader.inner_text().splitlines()
+        patterns = expected_stream_lines(n_steps)
+        assert len(lines) == len(patterns), lines
+        for line, pattern in zip(lines, patterns):
+            assert pattern.match(line), f"{line!r} does not match {pattern.pattern!r}"
+
+    offset = page.locator(".wfcomm-stream-offset input")
+    offset.fill("3")  # the notebook's own cell re-read from 6
+    offset.press("Enter")
+    page.locator(".wfcomm-stream-reread").click()
+    expect(page.locator(".wfcomm-stream-reread-count")).to_have_text(
+        f"{total - 3} values", timeout=CLICK_TIMEOUT_MS
+    )
+    expect(page.locator(".wfcomm-notice")).to_have_text(
+        f"Re-read {total - 3} values from offset 3; reader 1 still has {total}: "
+        "reading does not consume."
+    )
+    finish(page, notebook, "03_streaming.ipynb", ".wfcomm-stream-start")
