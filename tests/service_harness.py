@@ -84,9 +84,9 @@ def uvicorn_server(tmp_path: Path, env: dict[str, str]) -> Server:
 
 
 def cli_server(tmp_path: Path, env: dict[str, str], *args: str) -> Server:
-    """``wfcomm serve`` through the command line."""
+    """``wfcomm serve --port P *args`` through the command line."""
     port = free_port()
-    command = [sys.executable, "-m", "wfcomm_helpers.cli", *args, "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "wfcomm_helpers.cli", "serve", "--port", str(port), *args]
     return Server(command, port, env, tmp_path / f"serve-{port}.log")
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from dbos import DBOSClient
 from httpx_sse import connect_sse
-from service_harness import Server, child_env, uvicorn_server
+from service_harness import Server, child_env, cli_server, uvicorn_server
 
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.demos import check_stream, expected_results
@@ -368,3 +368,17 @@ def test_service_on_postgres(tmp_path: Path, data_dir: Path, pg_url: str) -> Non
                 http.post("/send-message/pg-events", json={"approved": True}), 409)
     finally:
         assert running.stop() == 0, running.output()
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "foundation: every app registers application version 'wfcomm-1' and queue 'wfcomm'; DBOS 3.4 "
+    "lets one application own each in a shared Postgres database, so a second app fails launch"))
+def test_serve_on_a_postgres_database_a_notebook_app_already_used(
+    tmp_path: Path, data_dir: Path, pg_url: str
+) -> None:
+    env = child_env(WFCOMM_DATA_DIR=str(data_dir), WFCOMM_DATABASE_URL=pg_url)
+    first = cli_server(tmp_path, env, "--app", "events")  # as the events notebook would
+    assert first.stop() == 0, first.output()
+    second = uvicorn_server(tmp_path, env)  # the serve app on the same database
+    assert second.stop() == 0, second.output()
