@@ -6,7 +6,8 @@ runtime files, JupyterLab settings and workspaces, IPython's profile and the kit
 widget front end is not hidden: it lives in the environment's ``share/jupyter/labextensions``,
 which Jupyter finds through ``sys.prefix`` whatever ``JUPYTER_DATA_DIR`` says.
 
-Playwright cannot download its own browser here, so the tests drive Debian's ``chromium``.
+Playwright cannot download its own browser here, so the tests drive Debian's ``chromium``
+with :data:`CHROMIUM_ARGS`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-CHROMIUM = Path(os.environ.get("WFCOMM_CHROMIUM", "/usr/bin/chromium"))
 #: Headless Chromium that stays off the network: without the background-networking flags it
 #: keeps trying to reach Google's services, which a closed network turns into long stalls.
 CHROMIUM_ARGS = [
@@ -48,6 +48,17 @@ WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 WIDGET_ERROR_TEXT = "Error displaying widget"
 #: ... and instead of a widget whose view class does not load ("Click to show javascript error").
 WIDGET_ERROR_VIEW = ".jupyter-widgets-error-widget"
+
+# JupyterLab's DOM, as the tests find it.
+MAIN_TABS = "#jp-main-dock-panel .lm-TabBar-tab"
+#: How JupyterLab renders an exception raised by a cell.
+ERROR_OUTPUT = (
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Traceback")'
+)
+NOTEBOOK_TABS = f"{MAIN_TABS}:has-text('.ipynb')"
+DISCARD_BUTTON = ".jp-Dialog .jp-Dialog-button.jp-mod-warn"
+#: An ipywidgets progress bar at its maximum draws its inner bar at full width.
+FULL_BAR = re.compile(r"width:\s*100%")
 
 # Settings written into the isolated settings folder. No news / update checks (closed network,
 # and their toast would cover the screenshots); every cell rendered, so locators see them all.
@@ -286,15 +297,6 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-MAIN_TABS = "#jp-main-dock-panel .lm-TabBar-tab"
-#: How JupyterLab renders an exception raised by a cell.
-ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Traceback")'
-NOTEBOOK_TABS = f"{MAIN_TABS}:has-text('.ipynb')"
-DISCARD_BUTTON = ".jp-Dialog .jp-Dialog-button.jp-mod-warn"
-#: An ipywidgets progress bar at its maximum draws its inner bar at full width.
-FULL_BAR = re.compile(r"width:\s*100%")
 
 
 def progress_bar(progress: Locator) -> Locator:

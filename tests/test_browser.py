@@ -6,6 +6,8 @@ here. Each test opens a notebook, runs all cells from the Run menu, presses the 
 and waits (Playwright's auto-waiting ``expect``, no sleeps) for what a learner should see.
 Screenshots of the final states go to ``artifacts/screenshots/`` (git-ignored).
 
+The tiny harness notebook is the check for ipywidgets#4012 (background asyncio tasks that only
+advance when another cell runs): its click must update the widgets with no cell running.
 The harness tests prove that these tests can fail: a button that does nothing times out on the
 expected text, a widget without a model shows "Error displaying widget" and the check catches
 it, and with the widget front end disabled no panel control ever appears.
@@ -18,12 +20,10 @@ and fail under ``CI=true``.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 import pytest
@@ -45,9 +45,8 @@ def _missing_browser_parts() -> str | None:
 
 MISSING = _missing_browser_parts()
 if MISSING is None:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
-
     import browser_harness as lab
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
 elif not IN_CI:
     print(f"SKIP reason: {MISSING}")
     pytest.skip(MISSING, allow_module_level=True)
@@ -372,7 +371,7 @@ def test_streaming_panel_logs_every_value_once_and_closes(page: Page) -> None:
         lines = reader.inner_text().splitlines()
         patterns = expected_stream_lines(n_steps)
         assert len(lines) == len(patterns), lines
-        for line, pattern in zip(lines, patterns):
+        for line, pattern in zip(lines, patterns, strict=True):
             assert pattern.match(line), f"{line!r} does not match {pattern.pattern!r}"
 
     offset = page.locator(".wfcomm-stream-offset input")
