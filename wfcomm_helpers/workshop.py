@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 
@@ -106,6 +106,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# The commands' parameters say Optional[str]: typer 0.12 (the floor in pyproject.toml) reads
+# `str | None` as a flag and rejects the value ("Got unexpected extra arguments").
 DATABASE_URL = typer.Option(
     None, "--database-url", envvar="WFCOMM_DATABASE_URL",
     help="The workshop's server (default: WFCOMM_DATABASE_URL, else the messaging SQLite file).",
@@ -132,7 +134,10 @@ def _with_client(database_url: str | None, work: Callable[[Any], Awaitable[T]]) 
 
 
 @app.command()
-def pending(database_url: str | None = DATABASE_URL, learner: str | None = LEARNER) -> None:
+def pending(
+    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
+    learner: Optional[str] = LEARNER,  # noqa: UP045
+) -> None:
     """List the messaging workflows waiting for a decision, oldest first."""
     found = _with_client(database_url, lambda client: waiting_workflows(client, learner))
     now = time.time()
@@ -144,7 +149,7 @@ def pending(database_url: str | None = DATABASE_URL, learner: str | None = LEARN
 @app.command()
 def approve(
     workflow_id: str, message: str = typer.Option("", "--message", help="Sent with it."),
-    database_url: str | None = DATABASE_URL,
+    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
 ) -> None:
     """Approve one workflow: it runs its steps."""
     who = _with_client(database_url, lambda client: decide(client, workflow_id, True, message))
@@ -154,7 +159,7 @@ def approve(
 @app.command()
 def reject(
     workflow_id: str, reason: str = typer.Option("", "--reason", help="Shown to the learner."),
-    database_url: str | None = DATABASE_URL,
+    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
 ) -> None:
     """Reject one workflow: it ends as cancelled, with the reason."""
     who = _with_client(database_url, lambda client: decide(client, workflow_id, False, reason))
@@ -164,7 +169,7 @@ def reject(
 @app.command("approve-all")
 def approve_all(
     message: str = typer.Option("", "--message", help="Sent with each approval."),
-    database_url: str | None = DATABASE_URL, learner: str | None = LEARNER,
+    database_url: Optional[str] = DATABASE_URL, learner: Optional[str] = LEARNER,  # noqa: UP045
 ) -> None:
     """Approve every workflow waiting now (optionally one learner's)."""
 
