@@ -94,5 +94,5 @@ def wfcomm(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.
     """Run the command line in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout,
     )

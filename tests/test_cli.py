@@ -8,8 +8,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from service_harness import Server, child_env, cli_server, free_port, wfcomm
@@ -254,7 +254,7 @@ def test_every_command_through_wfcomm_serve(serve: Server, env, data_dir: Path) 
     # A second service on the same file is refused in one line.
     second = subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.cli", "serve", "--port", str(free_port())],
-        env=env, capture_output=True, text=True, timeout=120)
+        env=env, capture_output=True, text=True, check=False, timeout=120)
     assert one_line_failure(second).startswith(
         f"wfcomm: {data_dir / 'wfcomm-serve.sqlite'} is in use by process ")
 
@@ -272,7 +272,7 @@ def test_the_console_script_is_installed(env) -> None:
         reason = "the wfcomm console script is not installed (pip install -e '.[cli]')"
         print(f"SKIP reason: {reason}")
         pytest.skip(reason)
-    result = subprocess.run([found, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([found, "--help"], env=env, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0 and "demo" in result.stdout
 
 
@@ -312,7 +312,7 @@ def without(module: str, *args: str, env: dict[str, str]) -> subprocess.Complete
     code = (f"import sys; sys.modules[{module!r}] = None\n"
             "from wfcomm_helpers.cli import main\nmain()")
     return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, check=False, timeout=120)
 
 
 def test_a_missing_library_is_one_line(env) -> None:

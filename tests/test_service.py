@@ -6,8 +6,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -271,11 +271,9 @@ def test_offset_reads_resume_without_duplicates(http: httpx.Client) -> None:
 
 def test_sse_follows_the_stream_live_to_its_close(http: httpx.Client) -> None:
     http.post("/start-workflow-streaming/live/3", params={"fib_base": 30}).raise_for_status()
-    events = []
     with connect_sse(http, "GET", "/workflow-stream/live/follow") as source:
         assert source.response.headers["content-type"].startswith("text/event-stream")
-        for event in source.iter_sse():
-            events.append(event)
+        events = list(source.iter_sse())
     values = [json.loads(e.data) for e in events if e.event == "value"]
     assert [e.id for e in events if e.event == "value"] == [str(i) for i in range(8)]
     assert [e.event for e in events] == ["value"] * 8 + ["end"]

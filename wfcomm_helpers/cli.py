@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except WfcommError as exc:
         _fail(_one_line(exc))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last resort that keeps errors to one line
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # A usage error (click's, or the click typer vendors): its message, no usage box.
             _fail(exc.format_message(), exc.exit_code or 2)

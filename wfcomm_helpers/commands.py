@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 
 import typer
 from tqdm import tqdm
@@ -58,15 +59,15 @@ class Options:
 @app.callback()
 def root(
     ctx: typer.Context,
-    url: Optional[str] = typer.Option(
+    url: str | None = typer.Option(
         None, "--url", envvar="WFCOMM_URL",
         help="Talk to `wfcomm serve` at this URL instead of the database.",
     ),
-    database_url: Optional[str] = typer.Option(
+    database_url: str | None = typer.Option(
         None, "--database-url",
         help="The database (default: WFCOMM_DATABASE_URL, else the app's SQLite file).",
     ),
-    app_name: Optional[str] = typer.Option(
+    app_name: str | None = typer.Option(
         None, "--app",
         help="The app whose database to use (default: the pattern's notebook app).",
     ),
@@ -125,7 +126,7 @@ def _started(conn: Connection, kind: str, workflow_id: str, detail: str) -> None
 def events_start(
     ctx: typer.Context,
     n_steps: int = typer.Argument(..., help="How many steps (1-100)."),
-    workflow_id: Optional[str] = typer.Option(None, "--id", help="Workflow id (default: new)."),
+    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
     fib_base: int = typer.Option(DEFAULT_FIB_BASE, "--fib-base", help="Step i computes fib(B+i)."),
 ) -> None:
     """Start an events workflow; prints its id."""
@@ -175,7 +176,7 @@ def events_all(ctx: typer.Context, workflow_id: str) -> None:
 def messaging_start(
     ctx: typer.Context,
     n_steps: int = typer.Argument(..., help="How many steps to run once approved (1-100)."),
-    workflow_id: Optional[str] = typer.Option(None, "--id", help="Workflow id (default: new)."),
+    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
     timeout: float = typer.Option(DEFAULT_TIMEOUT_SECONDS, "--timeout",
                                   help="Seconds the workflow waits for a decision."),
 ) -> None:
@@ -222,7 +223,7 @@ def messaging_reject(
 def messaging_send(
     ctx: typer.Context, workflow_id: str,
     message: str = typer.Argument(..., help='A JSON object, e.g. \'{"approved": true}\'.'),
-    idempotency_key: Optional[str] = typer.Option(
+    idempotency_key: str | None = typer.Option(
         None, "--idempotency-key", help="Deliver once however often this is sent."),
 ) -> None:
     """Send any JSON object on the workflow's topic."""
@@ -243,7 +244,7 @@ def messaging_send(
 def streaming_start(
     ctx: typer.Context,
     n_steps: int = typer.Argument(..., help="How many steps (1-100): 2N+2 stream values."),
-    workflow_id: Optional[str] = typer.Option(None, "--id", help="Workflow id (default: new)."),
+    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
 ) -> None:
     """Start a streaming workflow; prints its id."""
 
@@ -380,7 +381,7 @@ def demo(
     ctx: typer.Context,
     pattern: str = typer.Argument(..., help="events, messaging or streaming."),
     n_steps: int = typer.Option(3, "--steps", help="Steps per workflow."),
-    workflow_id: Optional[str] = typer.Option(
+    workflow_id: str | None = typer.Option(
         None, "--id", help="Workflow id to use (default: new ones)."),
 ) -> None:
     """A narrated walk through one pattern that checks every step (the seed's commands_*.sh)."""

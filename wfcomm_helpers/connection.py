@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from . import events, messaging, streaming
@@ -74,7 +75,7 @@ class DirectConnection:
         self.where = target.display
 
     @classmethod
-    async def open(cls, app: str, database_url: str | None = None) -> "DirectConnection":
+    async def open(cls, app: str, database_url: str | None = None) -> DirectConnection:
         from dbos import DBOSClient
 
         name = app_name(app)
@@ -94,7 +95,7 @@ class DirectConnection:
                 application_name=name,
                 retry_connection_errors=False,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - driver errors of every kind become one line
             line = _first_line(exc)
             raise DatabaseUnreachableError(
                 f"Cannot open the database of app {name} at {target.display} ({line}): run "

@@ -10,7 +10,8 @@ running notebook's database.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .compute import DEFAULT_FIB_BASE, fibonacci_result
 from .connection import Connection

@@ -19,8 +19,9 @@ Run it with ``wfcomm serve`` (127.0.0.1:8000, app ``serve``: its own SQLite file
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from .extras import MissingExtraError
 

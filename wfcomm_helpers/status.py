@@ -5,6 +5,7 @@ the workflow's return value, which the seed never showed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from dbos import DBOS
@@ -22,12 +23,10 @@ async def workflow_report(
     summary = await workflow_summary(workflow_id, backend=backend)
     if not summary.is_done and seconds > 0:
         handle = await backend.retrieve_workflow_async(workflow_id)
-        try:
+        # Ended or not, the summary read below tells: a timeout means still running, and a
+        # workflow that raised has its error recorded there.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(handle.get_result(), seconds)
-        except asyncio.TimeoutError:
-            pass
-        except Exception:  # the workflow raised: its error is read back from the summary below
-            pass
         summary = await workflow_summary(workflow_id, backend=backend)
     return {
         "workflow_id": summary.workflow_id,
