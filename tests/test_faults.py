@@ -11,16 +11,19 @@ All real: ipykernels, SQLite files, a second process holding a SQLite write lock
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from dbos import DBOSClient
@@ -330,3 +333,119 @@ async def test_missing_folder_is_created(data_dir, capsys):
         assert (data_dir / "wfcomm-events.sqlite").is_file()
     finally:
         wfcomm_helpers.shutdown()
+
+
+# --- PostgreSQL stopped in the middle of a run, then started again -------------------------------
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PrivateServer:
+    """A throwaway PostgreSQL server (initdb + pg_ctl on a free port), so stopping it cannot
+    disturb the shared server other tests use."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self._pg("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+
+    def _pg(self, tool: str, *args: str) -> None:
+        done = subprocess.run([*self.as_postgres, str(PG_BIN / tool), *args],
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, f"{tool} failed: {done.stderr.strip()}"
+
+    def start(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w",
+                 "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg("pg_ctl", "-D", str(self.folder / "data"), "-m", mode, "-w", "stop")
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivateServer]:
+    if not (PG_BIN / "initdb").exists():
+        reason = f"PostgreSQL server binaries are missing ({PG_BIN}): apt-get install postgresql"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Postgres leg could not run under CI=true: {reason}")
+        print(f"SKIP reason: {reason}")
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="wfcomm-private-pg-"))
+    folder.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    server = PrivateServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        try:
+            server.stop("immediate")
+        except AssertionError:
+            pass  # already stopped
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.postgres
+class Collected(logging.Handler):
+    """What the ``dbos`` logger lets through (DBOS's logger does not propagate to caplog)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def dbos_warnings() -> Iterator[Collected]:
+    handler = Collected()
+    logging.getLogger("dbos").addHandler(handler)
+    yield handler
+    logging.getLogger("dbos").removeHandler(handler)
+
+
+async def test_postgres_stopped_mid_run_one_line_then_workflow_finishes(private_pg, data_dir,
+                                                                        dbos_warnings):
+    n, base = 6, 24
+    await wfcomm_helpers.start("events", database_url=private_pg.url("wfcomm_faults"),
+                               quiet=True)
+    try:
+        wid = await events.start_events(n, fib_base=base)
+        deadline = time.monotonic() + 60
+        while ((await events.get_event(wid, "progress", 0)) or 0) < 100 // n:
+            assert time.monotonic() < deadline, "the workflow did not reach its second step"
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(private_pg.stop)
+        # Down: the workflow is paused, not failed. Wait for DBOS's first failed retry.
+        deadline = time.monotonic() + 60
+        while not any("Lost the connection" in r.getMessage() for r in dbos_warnings.records):
+            assert time.monotonic() < deadline, "no line about the lost connection"
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(private_pg.start)
+        results = [fibonacci_result(base + i) for i in range(n)]
+        assert await workflow_result(wid, timeout=120) == results
+        assert event_history(private_pg.url("wfcomm_faults"), wid) == expected_event_history(
+            n, results
+        )
+    finally:
+        wfcomm_helpers.shutdown()
+    assert [r.getMessage() for r in dbos_warnings.records] == [
+        "Lost the connection to PostgreSQL at "
+        f"postgresql://postgres@127.0.0.1:{private_pg.port}/wfcomm_faults: workflows are paused "
+        "and DBOS retries until the server is back (nothing committed is lost); start it again, "
+        "e.g. sudo pg_ctlcluster 15 main start."
+    ]
