@@ -148,6 +148,17 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
             ("Error: Workflow 'ada-wf' is not waiting any more (DBOS status SUCCESS): nothing "
             "was sent; `wfcomm workshop pending` lists the ones that wait.\n"),
         )
+
+        # reset() on the shared server wipes only its own executor's workflows.
+        cell = twin.run(
+            "import os\nfrom dbos import DBOS\nfrom wfcomm_helpers import messaging\n"
+            "os.environ['WFCOMM_EXECUTOR_ID'] = 'zoe'\n"
+            "await wfcomm_helpers.start('messaging', quiet=True)\n"
+            "await messaging.start_messaging(1, 'zoe-wf', timeout_seconds=300)\n"
+            "await wfcomm_helpers.reset(quiet=True)\n"
+            "print(sorted(w.workflow_id for w in await DBOS.list_workflows_async()))"
+        )
+        assert cell.stdout == "['ada-wf', 'grace-wf', 'linus-wf']\n"
     finally:
         for learner in learners:
             learner.stop()

@@ -242,6 +242,7 @@ def check_postgres(url: str) -> list[Check]:
     import psycopg
     from sqlalchemy.engine import make_url
 
+    from .errors import connection_failure_reason
     from .guard import postgres_lock_key
     from .settings import app_name, executor_id, hide_password
 
@@ -253,10 +254,7 @@ def check_postgres(url: str) -> list[Check]:
             admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
         )
     except psycopg.Error as exc:
-        # psycopg's first line ends with the cause ("... failed: Connection refused"); the
-        # lines after it are hints.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        reason = first.rsplit("failed: ", 1)[-1].strip()
+        reason = connection_failure_reason(exc)
         return [Check(
             "postgres", False,
             f"cannot reach {shown} ({reason}); start that server, or use SQLite instead:",

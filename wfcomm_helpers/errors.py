@@ -64,3 +64,13 @@ class NotStartedError(WfcommError):
             "DBOS is not running in this process: run the notebook's setup cell "
             "(wfcomm_helpers.start(...)) first."
         )
+
+
+def connection_failure_reason(exc: BaseException) -> str:
+    """The cause in a driver's connection error, e.g. ``Connection refused``: psycopg's first
+    line ends with it (``... port 5432 failed: Connection refused``); the lines after it are
+    hints such as "Is the server running on that host ...?"."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    return text.splitlines()[0].rsplit("failed: ", 1)[-1].strip()

@@ -22,7 +22,12 @@ from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
 from . import events, messaging, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
-from .errors import DatabaseUnreachableError, NotStartedError, WfcommError
+from .errors import (
+    DatabaseUnreachableError,
+    NotStartedError,
+    WfcommError,
+    connection_failure_reason,
+)
 from . import outage
 from .guard import Guard, PostgresGuard, SqliteFileGuard
 from .settings import (
@@ -107,9 +112,9 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
             _postgres_conninfo(target.url, "postgres"), autocommit=True, connect_timeout=3
         )
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnreachableError(
-            f"Cannot reach PostgreSQL at {target.display} ({reason}): start the server "
+            f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
+            "start the server "
             "(e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, or unset it "
             "to use SQLite."
         ) from None
@@ -175,7 +180,8 @@ def _restore_default_executor() -> None:
 
 
 async def reset(*, quiet: bool = False) -> Runtime:
-    """A clean slate: stop DBOS, delete this app's workflows, start again."""
+    """A clean slate: stop DBOS, delete this app's workflows, start again. On PostgreSQL only
+    this process's executor id's workflows go (other learners' stay)."""
     runtime = current()
     app, target = runtime.app, runtime.target
     if target.sqlite_path is not None:
@@ -183,8 +189,9 @@ async def reset(*, quiet: bool = False) -> Runtime:
         for suffix in ("", "-wal", "-shm"):
             target.sqlite_path.with_name(target.sqlite_path.name + suffix).unlink(missing_ok=True)
         return await start(app, database_url=target.url, quiet=quiet)
+    # Only this executor's: on a workshop server every learner runs the same app.
     old = await DBOS.list_workflows_async(
-        application_name=app, load_input=False, load_output=False
+        application_name=app, executor_id=executor_id(), load_input=False, load_output=False
     )
     if old:
         await DBOS.cancel_workflows_async([w.workflow_id for w in old])
