@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency": suite.latency(plan, args.pg_url, say),
         "loop_lag": suite.loop_lag(plan, say),
         "stream_tail": suite.stream_tail(plan, say),
-        "notebooks": notebooks.measure(say),
+        "notebooks": notebooks.measure(say, args.quick),
         "learners": suite.learners(plan, args.pg_url, say),
     }
     data["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
