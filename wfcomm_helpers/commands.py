@@ -406,9 +406,11 @@ def demo(
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    app_name: str = typer.Option("serve", "--app", help="The DBOS app (and SQLite file) to run."),
+    host: str = typer.Option("127.0.0.1", "--host", envvar="WFCOMM_SERVE_HOST",
+                             help="Address to listen on (loopback only by default)."),
+    port: int = typer.Option(8000, "--port", envvar="WFCOMM_SERVE_PORT", help="Port to listen on."),
+    app_name: str = typer.Option("serve", "--app", envvar="WFCOMM_SERVE_APP",
+                                 help="The DBOS app (and SQLite file) to run."),
 ) -> None:
     """Run the HTTP service (the seed's endpoints, corrected) until Ctrl-C."""
     from . import runtime
