@@ -73,10 +73,11 @@ def summary(data: dict[str, Any]) -> list[str]:
         lines.append("| learners on one Postgres: hop p95 | <= 50 ms | skipped | - |")
     else:
         lp95 = learners["all"]["p95"]
-        ok = lp95 <= TARGET_LEARNER_P95_MS and not learners["lost"]
+        failed = len(learners.get("failed", []))
+        ok = lp95 <= TARGET_LEARNER_P95_MS and not learners["lost"] and not failed
         lines.append(f"| {learners['learners']} learners on one Postgres: hop p95, all accounted "
                      f"| <= {TARGET_LEARNER_P95_MS:g} ms, none lost | {ms(lp95)} ms, "
-                     f"{len(learners['lost'])} lost | {yes(ok)} |")
+                     f"{len(learners['lost'])} lost, {failed} could not start | {yes(ok)} |")
     return lines
 
 
@@ -173,8 +174,17 @@ def notebooks_table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def learners_table(data: dict[str, Any]) -> list[str]:
+    server = data.get("server")
+    notes = []
+    if server:
+        notes.append(f"\nServer: max_connections = {server['max_connections']}; at most "
+                     f"{server['peak_connections']} connections were open while the learners "
+                     f"ran (about {server['peak_connections'] / data['learners']:.1f} per kernel).")
+    if data.get("failed"):
+        notes.append(f"\n**{len(data['failed'])} of {data['learners']} learner processes could "
+                     f"not run**: {data['failed'][0]}")
     if "skipped" in data:
-        return [f"Skipped: {data['skipped']}."]
+        return [f"Skipped: {data['skipped']}.", *notes]
     lines = ["| path | p50 | p95 | p99 | max |", "|---|---|---|---|---|"]
     for path, s in data["per_path"].items():
         lines.append(f"| {path} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} "
@@ -186,7 +196,7 @@ def learners_table(data: dict[str, Any]) -> list[str]:
     lines.append(f"\n{data['learners']} learner processes x {data['hops_each']} hops per path; "
                  f"every message received once, every event and stream value read back: lost or "
                  f"wrong: {lost}.")
-    return lines
+    return lines + notes
 
 
 def render(data: dict[str, Any]) -> str:

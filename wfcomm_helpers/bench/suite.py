@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import psycopg
+from sqlalchemy.engine import make_url
+
 from ..settings import SQLITE_POLLING_INTERVAL_SEC
 from . import floor
+
 from .procs import (
+    ProbeFailed,
     finish_probe,
     fresh_postgres_database,
     postgres_reachable,
@@ -126,7 +131,18 @@ def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict
                     "barrier": barrier}
             processes.append(start_probe(spec, tempfile.mkdtemp(prefix="wfcomm-learner-"), env))
         _release_when_ready(Path(barrier), processes)
-        results = [finish_probe(p) for p in processes]
+        peak = _peak_connections(pg_url, processes)
+        results, failed = [], []
+        for process in processes:
+            try:
+                results.append(finish_probe(process))
+            except ProbeFailed as exc:
+                failed.append(str(exc))
+    server = {"max_connections": _server_setting(pg_url, "max_connections"),
+              "peak_connections": peak}
+    if not results:
+        return {"learners": plan.learners, "failed": failed, "server": server,
+                "skipped": f"all {plan.learners} learner processes failed: {failed[0]}"}
     pooled = [s for r in results for run in r["hops"].values() for s in run["latencies"]]
     expected = plan.learner_hops
     lost = [
@@ -138,7 +154,29 @@ def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict
         for path in results[0]["hops"]
     }
     return {"learners": plan.learners, "hops_each": expected, "all": summary_ms(pooled),
-            "per_path": per_path, "lost": lost}
+            "per_path": per_path, "lost": lost, "failed": failed, "server": server}
+
+
+def _admin(pg_url: str) -> str:
+    return make_url(pg_url).set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+
+
+def _server_setting(pg_url: str, name: str) -> str:
+    with psycopg.connect(_admin(pg_url)) as conn:
+        row = conn.execute(f"SHOW {name}").fetchone()
+    return str(row[0]) if row else "?"
+
+
+def _peak_connections(pg_url: str, processes: list[Any]) -> int:
+    """The most connections the server held while the learners ran (sampled every 50 ms)."""
+    peak = 0
+    with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
+        while any(p.poll() is None for p in processes):
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
+            peak = max(peak, int(row[0]) if row else 0)
+            time.sleep(0.05)
+    return peak
 
 
 def _release_when_ready(barrier: Path, processes: list[Any], deadline_s: float = 300) -> None:
