@@ -123,7 +123,7 @@ def test_demos_pass_against_a_kernel_and_fail_when_broken(events_kernel, env) ->
     # A workflow of the wrong pattern.
     wrong = wfcomm("--app", "events", "demo", "events", "--id", "two-steps", env=env)
     assert one_line_failure(wrong) == (
-        "wfcomm: Workflow 'two-steps' is a streaming workflow, not a events one: use a new id "
+        "wfcomm: Workflow 'two-steps' is a streaming workflow, not an events one: use a new id "
         "for this pattern.")
     # An events workflow of another size: the result differs from the demo's expectation.
     ok(wfcomm("--app", "events", "events", "start", "1", "--id", "one-step", env=env))
@@ -241,7 +241,7 @@ def test_every_command_through_wfcomm_serve(serve: Server, env, data_dir: Path) 
         "wfcomm: No workflow with id 'ghost' in this database: start one first, or check the id "
         "for typos (ids are case-sensitive).")
     assert one_line_failure(wfcomm(*url, "streaming", "follow", wid, env=env)) == (
-        "wfcomm: Workflow " + repr(wid) + " is a events workflow, not a streaming one: use a new "
+        "wfcomm: Workflow " + repr(wid) + " is an events workflow, not a streaming one: use a new "
         "id for this pattern.")
     assert one_line_failure(wfcomm(*url, "events", "start", "0", env=env)) == (
         "wfcomm: The step count must be between 1 and 100, not 0.")
@@ -250,7 +250,7 @@ def test_every_command_through_wfcomm_serve(serve: Server, env, data_dir: Path) 
         f"wfcomm: {pending} is still PENDING after 0.2 s: wait longer with --timeout "
         "(a messaging workflow waits for approve/reject).")
     assert one_line_failure(wfcomm(*url, "events", "get", pending, "status", env=env)).endswith(
-        "is a messaging workflow, not a events one: use a new id for this pattern.")
+        "is a messaging workflow, not an events one: use a new id for this pattern.")
     # A second service on the same file is refused in one line.
     second = subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.cli", "serve", "--port", str(free_port())],

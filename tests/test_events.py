@@ -99,7 +99,7 @@ async def test_an_id_of_another_pattern_is_refused(running_app) -> None:
     with pytest.raises(WrongWorkflowTypeError) as caught:
         await events.get_event(wid, "status")
     assert str(caught.value) == (
-        f"Workflow {wid!r} is a messaging workflow, not a events one: use a new id for this "
+        f"Workflow {wid!r} is a messaging workflow, not an events one: use a new id for this "
         "pattern."
     )
     with pytest.raises(WrongWorkflowTypeError):

@@ -69,7 +69,7 @@ async def stopped_app(running_app) -> AsyncIterator[DBOSClient]:
     while a kernel is restarting. Yields a client; the test restarts the app itself."""
     url = running_app.target.url
     wfcomm_helpers.shutdown()
-    client = DBOSClient(system_database_url=url)
+    client = DBOSClient(system_database_url=url, application_name=running_app.app)
     yield client
     client.destroy()
 

@@ -14,7 +14,6 @@ from wfcomm_helpers import events, settings
 from wfcomm_helpers.errors import DatabaseUnreachableError, InvalidInputError, NotStartedError
 from wfcomm_helpers.lookup import workflow_result
 
-
 # Output is captured with redirect_stdout, not capsys: DBOS's log handler keeps a reference to
 # the sys.stderr it found at launch, and capsys closes its stand-in after the test.
 
@@ -37,7 +36,7 @@ async def test_workflows_carry_the_pinned_version(dbos_app) -> None:
     wid = await events.start_events(1, fib_base=3)
     await workflow_result(wid, timeout=30)
     (status,) = await DBOS.list_workflows_async(workflow_ids=[wid])
-    assert status.app_version == settings.APPLICATION_VERSION
+    assert status.app_version == settings.application_version("test") == "wfcomm-test-v1"
     assert status.executor_id == "local"
 
 

@@ -144,7 +144,7 @@ def test_unknown_ids_are_404_at_once(http: httpx.Client) -> None:
 def test_other_pattern_ids_are_409(http: httpx.Client) -> None:
     http.post("/start-workflow-events/taken/1").raise_for_status()
     assert one_line_error(http.post("/start-workflow-streaming/taken/1"), 409) == (
-        "Workflow 'taken' is a events workflow, not a streaming one: use a new id for this "
+        "Workflow 'taken' is an events workflow, not a streaming one: use a new id for this "
         "pattern.")
     for response in (
         http.post("/start-workflow-messaging/taken/1"),
@@ -152,7 +152,7 @@ def test_other_pattern_ids_are_409(http: httpx.Client) -> None:
         http.get("/workflow-stream/taken"),
         http.get("/workflow-stream/taken/follow"),
     ):
-        assert "is a events workflow" in one_line_error(response, 409)
+        assert "is an events workflow" in one_line_error(response, 409)
     # The same id and pattern again attaches to the existing workflow: ids are idempotency keys.
     assert http.post("/start-workflow-events/taken/1").status_code == 200
 
@@ -362,16 +362,13 @@ def test_service_on_postgres(tmp_path: Path, data_dir: Path, pg_url: str) -> Non
             assert finished(http, "pg-msg")["result"] == {"status": "completed",
                                                           "results": expected_results(1)}
             assert one_line_error(http.get("/workflows/nope"), 404).startswith("No workflow")
-            assert "is a events workflow" in one_line_error(
+            assert "is an events workflow" in one_line_error(
                 http.post("/send-message/pg-events", json={"approved": True}), 409)
     finally:
         assert running.stop() == 0, running.output()
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "foundation: every app registers application version 'wfcomm-1' and queue 'wfcomm'; DBOS 3.4 "
-    "lets one application own each in a shared Postgres database, so a second app fails launch"))
 def test_serve_on_a_postgres_database_a_notebook_app_already_used(
     tmp_path: Path, data_dir: Path, pg_url: str
 ) -> None:

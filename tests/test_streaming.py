@@ -66,7 +66,7 @@ async def test_offset_reads_resume_without_duplicates(running_app) -> None:
 async def test_a_stream_not_yet_written_reads_empty_and_open(running_app) -> None:
     url = running_app.target.url
     wfcomm_helpers.shutdown()
-    client = DBOSClient(system_database_url=url)
+    client = DBOSClient(system_database_url=url, application_name=running_app.app)
     try:
         # Enqueued while no app runs: the workflow exists but has written nothing yet.
         wid = await streaming.start_streaming(1, fib_base=BASE, backend=client)

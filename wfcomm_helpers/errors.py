@@ -37,9 +37,14 @@ class WrongWorkflowTypeError(WfcommError):
     def __init__(self, workflow_id: str, actual: str, expected: str) -> None:
         self.workflow_id = workflow_id
         super().__init__(
-            f"Workflow {workflow_id!r} is a {actual} workflow, not a {expected} one: "
+            f"Workflow {workflow_id!r} is {_article(actual)} {actual} workflow, not "
+            f"{_article(expected)} {expected} one: "
             "use a new id for this pattern."
         )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 class DatabaseInUseError(WfcommError):

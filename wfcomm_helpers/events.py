@@ -52,7 +52,7 @@ async def start_events(
     backend: Backend = DBOS,
 ) -> str:
     """Start an events workflow; returns its id."""
-    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+    steps, base = validation.workload(n_steps, fib_base)
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("events")
     return await start_workflow(events_workflow, wid, steps, base, backend=backend)
 

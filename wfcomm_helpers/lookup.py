@@ -15,8 +15,8 @@ from dbos import DBOS, SetWorkflowID
 from dbos._error import DBOSConflictingWorkflowError
 
 from . import validation
-from .errors import UnknownWorkflowError, WrongWorkflowTypeError
-from .settings import QUEUE_NAME
+from .errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
+from .settings import queue_name
 
 Backend = Any  # the DBOS class or a dbos.DBOSClient
 
@@ -97,13 +97,26 @@ async def start_workflow(
                 await DBOS.start_workflow_async(func, *args)
         else:
             await backend.enqueue_async(
-                {"queue_name": QUEUE_NAME, "workflow_name": name, "workflow_id": workflow_id},
+                {"queue_name": _client_queue(backend), "workflow_name": name,
+                 "workflow_id": workflow_id},
                 *args,
             )
     except DBOSConflictingWorkflowError:
         summary = await workflow_summary(workflow_id, backend=backend)
         raise WrongWorkflowTypeError(workflow_id, summary.pattern, pattern_of(name)) from None
     return workflow_id
+
+
+def _client_queue(client: Any) -> str:
+    """The queue of the app a DBOSClient acts for (its ``application_name``)."""
+    app = getattr(getattr(client, "_sys_db", None), "app_name", None)
+    if not app:
+        raise InvalidInputError(
+            "This DBOSClient has no application_name: open it with "
+            "DBOSClient(system_database_url=..., application_name='wfcomm-<app>') so the "
+            "workflow lands on that app's queue."
+        )
+    return queue_name(app)
 
 
 async def workflow_result(

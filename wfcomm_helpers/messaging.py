@@ -70,7 +70,7 @@ async def start_messaging(
     backend: Backend = DBOS,
 ) -> str:
     """Start a messaging workflow that waits up to ``timeout_seconds`` for a decision."""
-    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+    steps, base = validation.workload(n_steps, fib_base)
     seconds = validation.timeout_seconds(timeout_seconds, "The approval timeout")
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("messaging")
     return await start_workflow(messaging_workflow, wid, steps, seconds, base, backend=backend)

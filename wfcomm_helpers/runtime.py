@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import sys
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -21,24 +21,23 @@ import psycopg
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
-from . import events, messaging, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
+from . import events, messaging, outage, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
     WfcommError,
     connection_failure_reason,
 )
-from . import outage
 from .guard import Guard, PostgresGuard, SqliteFileGuard
 from .settings import (
-    APPLICATION_VERSION,
-    QUEUE_NAME,
     QUEUE_POLLING_INTERVAL_SEC,
     SQLITE_POLLING_INTERVAL_SEC,
     DatabaseTarget,
     app_name,
+    application_version,
     database_target,
     executor_id,
+    queue_name,
 )
 
 
@@ -77,7 +76,7 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
     config: DBOSConfig = {
         "name": app,
         "system_database_url": target.url,
-        "application_version": APPLICATION_VERSION,
+        "application_version": application_version(app),
         "executor_id": executor_id(),
         # WARNING keeps cell outputs deterministic: launch logs ~74 INFO lines with times.
         "log_level": "WARNING",
@@ -141,7 +140,7 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         DBOS(config=_dbos_config(name, target))
         DBOS.launch()
         await DBOS.register_queue_async(
-            QUEUE_NAME, polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
+            queue_name(name), polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
         )
     except Exception as exc:
         DBOS.destroy()

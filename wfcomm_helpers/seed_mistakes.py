@@ -95,7 +95,7 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
 
 async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLagRun, LoopLagRun]:
     """Run the seed's on-loop workflow, then the kit's events workflow, with the same work."""
-    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+    steps, base = validation.workload(n_steps, fib_base)
 
     return (
         await _run_and_measure(

@@ -22,7 +22,7 @@ from .errors import InvalidInputError
 #: Pinned so a kernel restart recovers PENDING workflows even after a cell or this package was
 #: edited: DBOS's default version is a hash of the workflow sources, and a changed hash strands
 #: every workflow started before the edit. Bump it only when a workflow's steps change order.
-APPLICATION_VERSION = "wfcomm-1"
+WORKFLOW_VERSION = "1"
 
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
 #: values. SQLite has no LISTEN/NOTIFY, so a waiting reader wakes only on this poll: DBOS's
@@ -33,8 +33,6 @@ APPLICATION_VERSION = "wfcomm-1"
 #: Postgres uses LISTEN/NOTIFY and ignores it.
 SQLITE_POLLING_INTERVAL_SEC = 0.02
 
-#: The queue a second process (`wfcomm` CLI, DBOSClient) enqueues onto; the kernel registers it.
-QUEUE_NAME = "wfcomm"
 QUEUE_POLLING_INTERVAL_SEC = 0.1
 
 APP_PREFIX = "wfcomm-"
@@ -50,6 +48,19 @@ def app_name(app: str) -> str:
             f"App name {app!r} may only hold letters, digits, '-' and '_'."
         )
     return app if app.startswith(APP_PREFIX) else APP_PREFIX + app
+
+
+def application_version(app: str) -> str:
+    """``wfcomm-events-v1``. DBOS 3.4 lets one application own each version name in a system
+    database, so apps sharing one Postgres database (three notebooks and ``wfcomm serve`` on
+    one ``WFCOMM_DATABASE_URL``) each need their own."""
+    return f"{app_name(app)}-v{WORKFLOW_VERSION}"
+
+
+def queue_name(app: str) -> str:
+    """The queue a second process (``wfcomm``, a DBOSClient) enqueues this app's workflows on;
+    the running app registers it. One per app, for the same reason as the version."""
+    return app_name(app)
 
 
 def data_dir() -> Path:

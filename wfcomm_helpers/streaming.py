@@ -66,7 +66,7 @@ async def start_streaming(
     n_steps: int, workflow_id: str | None = None, *, fib_base: int = DEFAULT_FIB_BASE,
     backend: Backend = DBOS,
 ) -> str:
-    steps, base = validation.n_steps(n_steps), validation.fib_base(fib_base)
+    steps, base = validation.workload(n_steps, fib_base)
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("streaming")
     return await start_workflow(streaming_workflow, wid, steps, base, backend=backend)
 

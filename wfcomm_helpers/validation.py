@@ -72,6 +72,21 @@ def fib_base(value: Any) -> int:
     return base
 
 
+def workload(steps_value: Any, base_value: Any) -> tuple[int, int]:
+    """Step i computes fib(base + i), so the last step is the slowest: cap base + steps - 1.
+
+    Without this cap ``n_steps=100`` would start fib(121), which never finishes."""
+    steps, base = n_steps(steps_value), fib_base(base_value)
+    largest = base + steps - 1
+    if largest > MAX_FIB_BASE:
+        raise InvalidInputError(
+            f"{steps} steps from Fibonacci base {base} would end with fib({largest}), which takes "
+            f"far too long: keep base + steps - 1 at most {MAX_FIB_BASE} (fewer steps or a "
+            "smaller base)."
+        )
+    return steps, base
+
+
 def timeout_seconds(value: Any, what: str = "The timeout") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InvalidInputError(f"{what} must be a number of seconds, not {value!r}.")
