@@ -203,8 +203,23 @@ def test_postgres_reachable_and_executor_ids_checked(data_dir: Path, pg_url: str
 
 
 @pytest.mark.kernel
-def test_quick_form_in_a_kernel_is_one_line_also_after_start(kernel) -> None:
-    ok = "Environment check passed (python -m wfcomm_helpers.doctor shows the details).\n"
-    assert kernel.run("from wfcomm_helpers import doctor\ndoctor.quick();").stdout == ok
+def test_quick_form_in_a_kernel_is_silent_when_well_also_after_start(kernel) -> None:
+    ok = "'Environment check passed (python -m wfcomm_helpers.doctor shows the details).'\n"
+    out = kernel.run("from wfcomm_helpers import doctor\nprint(repr(doctor.quick('messaging')))")
+    assert out.stdout == ok
     kernel.run("import wfcomm_helpers\nawait wfcomm_helpers.start('messaging', quiet=True)")
-    assert kernel.run("doctor.quick();").stdout == ok
+    assert kernel.run("print(repr(doctor.quick('messaging')))").stdout == ok
+
+
+def test_quick_form_names_the_problem_and_its_fix(tmp_path, monkeypatch, capsys) -> None:
+    from wfcomm_helpers import doctor
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("WFCOMM_DATA_DIR", str(blocker / "data"))
+    monkeypatch.delenv("WFCOMM_DATABASE_URL", raising=False)
+    text = doctor.quick("events")
+    printed = capsys.readouterr().out
+    assert printed == text + "\n"
+    assert text.startswith("Environment check: 1 problem(s); fix, restart the kernel and re-run "
+                           "this cell:\n- data folder: ")

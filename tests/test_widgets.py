@@ -185,3 +185,19 @@ def test_health_strip_shows_memory_and_loop_lag(kernel):
     line = state(kernel, "p.health.widget.value")
     assert line.startswith("kernel health: memory ") and " MB · event-loop lag " in line, line
     assert state(kernel, "p.health.widget._dom_classes") == ["wfcomm-health"]
+
+
+def test_buttons_after_the_clean_up_cell_say_to_rerun_the_setup_cell(kernel):
+    """Run All ends with the clean-up cell, which stops DBOS; a learner then presses Start."""
+    start(kernel, "messaging", "MessagingPanel")
+    kernel.run("p = MessagingPanel()\nwfcomm_helpers.shutdown()")
+    stopped = (
+        "DBOS is not running in this kernel (the clean-up cell stops it): re-run the setup "
+        "cell, then press the button again."
+    )
+    assert state(kernel, "[p.start(), p.start_idle(), p.notice.value, p.busy]") == [
+        False, False, stopped, False,
+    ]
+    assert state(kernel, "p.notice.value", "p.approve_button.click()") == (
+        "Press Start first: there is no workflow to approve yet."
+    )

@@ -6,7 +6,7 @@ is, from pyproject.toml), never repeated here. The checks need only the standard
 ``packaging`` until the package checks pass, so a broken install is still diagnosed.
 
     python -m wfcomm_helpers.doctor          # or: wfcomm doctor
-    wfcomm_helpers.doctor.quick()            # a notebook's setup cell: one line when all is well
+    wfcomm_helpers.doctor.quick("events")    # a notebook's setup cell: silent when all is well
 """
 
 from __future__ import annotations
@@ -214,12 +214,12 @@ def _held_here(app: str) -> bool:
     return bool(runtime and runtime.is_running() and runtime.current().app == app)
 
 
-def check_sqlite_files() -> list[Check]:
+def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
     from .guard import is_held
     from .settings import app_name, database_target
 
     checks = []
-    for app in _apps():
+    for app in apps or _apps():
         path = database_target(app_name(app)).sqlite_path
         assert path is not None
         owner = is_held(path)
@@ -281,7 +281,9 @@ def check_postgres(url: str) -> list[Check]:
     return checks
 
 
-def collect(database_url: str | None = None, *, kernel: bool = True) -> list[Check]:
+def collect(
+    database_url: str | None = None, *, kernel: bool = True, apps: list[str] | None = None
+) -> list[Check]:
     """Every check, in order. The checks that need the kit's packages run only when the
     package checks passed (a missing dbos would otherwise crash them)."""
     if not _installed(DIST):
@@ -297,7 +299,7 @@ def collect(database_url: str | None = None, *, kernel: bool = True) -> list[Che
     url = database_url or os.environ.get("WFCOMM_DATABASE_URL") or ""
     if not url:
         folder = check_data_dir()
-        return checks + [folder, *(check_sqlite_files() if folder.ok else [])]
+        return checks + [folder, *(check_sqlite_files(apps) if folder.ok else [])]
     target = database_target("doctor", url)  # raises one line for a malformed URL
     if target.is_sqlite:
         return checks + [Check("database", True, f"SQLite file {target.display} (from the URL)")]
@@ -327,14 +329,15 @@ def run(database_url: str | None = None) -> int:
         return report([Check("settings", False, str(exc), "fix the setting named above")])
 
 
-def quick(database_url: str | None = None) -> str:
-    """For a notebook's setup cell: prints and returns one line when all is well, else that
-    line followed by each problem and its fix. Skips the kernel-spec check: the kernel asking
-    is the one that runs."""
+def quick(app: str | None = None, database_url: str | None = None) -> str:
+    """For a notebook's setup cell: silent when all is well (the setup cell's own line says
+    DBOS is running), else one line per problem with its fix; returns the summary either way.
+    Skips the kernel-spec check (the kernel asking is the one that runs) and, given ``app``,
+    looks only at that app's database file."""
     from .errors import WfcommError
 
     try:
-        checks = collect(database_url, kernel=False)
+        checks = collect(database_url, kernel=False, apps=[app] if app else None)
     except WfcommError as exc:
         checks = [Check("settings", False, str(exc), "fix the setting named above")]
     problems = [c for c in checks if not c.ok]
@@ -346,7 +349,7 @@ def quick(database_url: str | None = None) -> str:
         lines = [header]
         lines += [f"- {c.name}: {c.detail} -> {c.fix}" for c in problems]
         text = "\n".join(lines)
-    print(text)
+        print(text)
     return text
 
 

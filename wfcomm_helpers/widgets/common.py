@@ -9,6 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as widgets
 
+from .. import runtime
 from ..errors import WfcommError
 from .health import HealthStrip
 
@@ -82,8 +83,20 @@ class Panel:
     def busy(self) -> bool:
         return self.task is not None and not self.task.done()
 
+    def dbos_is_running(self) -> bool:
+        """False, with a notice, after the clean-up cell (or ``shutdown()``) stopped DBOS."""
+        if runtime.is_running():
+            return True
+        self.say(
+            "DBOS is not running in this kernel (the clean-up cell stops it): re-run the setup "
+            "cell, then press the button again."
+        )
+        return False
+
     def run_main(self, job: Callable[[], Awaitable[Any]]) -> bool:
         """Start ``job`` as the panel's main task unless one is still running (then say so)."""
+        if not self.dbos_is_running():
+            return False
         if self.busy:
             who = (
                 f"{self.busy_label} {self.workflow_id}" if self.workflow_id
@@ -96,8 +109,10 @@ class Panel:
         self.task = asyncio.ensure_future(self._guarded(job))
         return True
 
-    def run_side(self, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+    def run_side(self, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any] | None:
         """Start a short job next to the main one (a send, a re-read)."""
+        if not self.dbos_is_running():
+            return None
         task = asyncio.ensure_future(self._guarded(job))
         self.side_tasks.add(task)
         task.add_done_callback(self.side_tasks.discard)

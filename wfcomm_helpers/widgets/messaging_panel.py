@@ -192,7 +192,7 @@ class MessagingPanel(Panel):
             )
             return False
         self.idle_task = self.run_side(self._run_idle)
-        return True
+        return self.idle_task is not None
 
     async def _run_idle(self) -> None:
         self.idle_view.clear()
