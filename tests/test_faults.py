@@ -27,9 +27,9 @@ from typing import Callable, Iterator
 
 import pytest
 from dbos import DBOSClient
+from dbos_records import event_history
 
 import wfcomm_helpers
-from dbos_records import event_history
 from wfcomm_helpers import events, messaging, streaming
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.errors import DatabaseInUseError, DatabaseUnreachableError
@@ -118,7 +118,7 @@ def test_events_workflow_finishes_after_sigkill_without_duplicate_events(kernel_
         f"from wfcomm_helpers import events\n"
         f"wid = await events.start_events({N_STEPS}, fib_base={FIB_BASE})\nprint(wid)"
     ).stdout.strip()
-    first.run(wait_cell(f"(await events.get_event(wid, 'status', 0)) == 'processing_step_2'"))
+    first.run(wait_cell("(await events.get_event(wid, 'status', 0)) == 'processing_step_2'"))
     first.kill()
 
     url = sqlite_url(data_dir, "events")

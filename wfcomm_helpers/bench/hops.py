@@ -17,7 +17,6 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-
 from typing import Any, Callable
 
 from dbos import DBOS, SetWorkflowID

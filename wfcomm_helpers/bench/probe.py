@@ -13,8 +13,8 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, DBOSConfig

@@ -93,7 +93,7 @@ def latency_tables(latency: dict[str, Any]) -> list[str]:
         lines.append(f"| {r['label']} | {wake} | {cells} | {r['hops'][PATHS[0]]['n']} "
                      f"| {yes(all_found(r))} |")
     floor_cell = f"{ms(floor['p50'])} / {ms(floor['p95'])}"
-    lines.append(f"| floor: raw SQLite commit + read-back | none | "
+    lines.append("| floor: raw SQLite commit + read-back | none | "
                  + " | ".join(floor_cell for _ in PATHS) + f" | {floor['n']} | - |")
     if latency["postgres_skipped"]:
         lines.append(f"\nPostgreSQL row skipped: {latency['postgres_skipped']}.")
@@ -177,6 +177,9 @@ def learners_table(data: dict[str, Any]) -> list[str]:
     server = data.get("server")
     notes = []
     if server:
+        notes.append("\nThe learner processes and the server all ran on this one machine, so "
+                     "with many learners the figures measure its cores as much as PostgreSQL; "
+                     "in a workshop each kernel runs on its learner's own machine.")
         notes.append(f"\nServer: max_connections = {server['max_connections']}; at most "
                      f"{server['peak_connections']} connections were open while the learners "
                      f"ran (about {server['peak_connections'] / data['learners']:.1f} per kernel).")

@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 
 from ..settings import SQLITE_POLLING_INTERVAL_SEC
 from . import floor
-
 from .procs import (
     ProbeFailed,
     finish_probe,
