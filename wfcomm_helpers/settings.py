@@ -26,11 +26,13 @@ WORKFLOW_VERSION = "1"
 
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
 #: values. SQLite has no LISTEN/NOTIFY, so a waiting reader wakes only on this poll: DBOS's
-#: default of 1.0 s makes every hop take 0.4 to 1 s (p50 367 ms send -> recv measured here).
-#: At 0.01 s the p50 is ~8 ms, but one idle waiter costs ~7 % of a core and ten cost ~21 %.
-#: 0.02 s keeps a hop's p50 near 10 ms and its p95 under 25 ms while a kernel with a few
-#: waiting workflows stays near 5 % of a core (`make bench` re-measures the trade-off).
-#: Postgres uses LISTEN/NOTIFY and ignores it.
+#: default of 1.0 s makes every hop take 0.35 to 0.9 s. Measured (docs/benchmarks.md, 2 shared
+#: and busy cores): 0.005 s -> hop p50 13 ms, 34 % of a core with 3 workflows waiting;
+#: 0.02 s -> p50 17-23 ms, p95 30-34 ms, 15 %; 0.05 s -> p50 29 ms, p95 56 ms, 4 %.
+#: No interval meets both the latency targets (p50 <= 10 ms, p95 <= 25 ms) and the idle target
+#: (<= 5 %): the wake-up is a poll, so they pull against each other. 0.02 s is the middle of
+#: that trade-off, 15-40x faster than the default. Postgres uses LISTEN/NOTIFY and ignores
+#: this (no idle polling cost). `python3 kit.py bench` re-measures it.
 SQLITE_POLLING_INTERVAL_SEC = 0.02
 
 QUEUE_POLLING_INTERVAL_SEC = 0.1
