@@ -311,14 +311,14 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
     asker = threading.Thread(target=ask_health)
     with httpx.Client(base_url=server.url, timeout=60) as http:
         for wid in ids:
-            http.post(f"/start-workflow-events/{wid}/2", params={"fib_base": 32}).raise_for_status()
+            http.post(f"/start-workflow-events/{wid}/2", params={"fib_base": 31}).raise_for_status()
         asker.start()
         try:
             reports = [finished(http, wid) for wid in ids]
         finally:
             stop.set()
             asker.join()
-    assert [r["result"] for r in reports] == [expected_results(2, 32)] * 3
+    assert [r["result"] for r in reports] == [expected_results(2, 31)] * 3
     client = DBOSClient(system_database_url=f"sqlite:///{data / 'wfcomm-serve.sqlite'}")
     try:
         steps = [s for wid in ids for s in client.list_workflow_steps(wid)
