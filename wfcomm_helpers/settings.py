@@ -26,12 +26,12 @@ WORKFLOW_VERSION = "1"
 
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
 #: values. SQLite has no LISTEN/NOTIFY, so a waiting reader wakes only on this poll: DBOS's
-#: default of 1.0 s makes every hop take 0.35 to 0.9 s. Measured (docs/benchmarks.md, 2 shared
-#: and busy cores): 0.005 s -> hop p50 13 ms, 34 % of a core with 3 workflows waiting;
-#: 0.02 s -> p50 17-23 ms, p95 30-34 ms, 15 %; 0.05 s -> p50 29 ms, p95 56 ms, 4 %.
+#: default of 1.0 s makes every hop take 0.4 to 0.97 s. Measured on 2 cores (docs/benchmarks.md,
+#: slowest path, idle CPU with 3 workflows waiting): 0.005 s -> p50 7 ms, p95 10 ms, 18 %;
+#: 0.01 s -> 10 / 17 ms, 13 %; 0.02 s -> 18 / 26 ms, 11 %; 0.03 s -> 19 / 35 ms, 5 %.
 #: No interval meets both the latency targets (p50 <= 10 ms, p95 <= 25 ms) and the idle target
 #: (<= 5 %): the wake-up is a poll, so they pull against each other. 0.02 s is the middle of
-#: that trade-off, 15-40x faster than the default. Postgres uses LISTEN/NOTIFY and ignores
+#: that trade-off, 20-50x faster than the default. Postgres uses LISTEN/NOTIFY and ignores
 #: this (no idle polling cost). `python3 kit.py bench` re-measures it.
 SQLITE_POLLING_INTERVAL_SEC = 0.02
 
