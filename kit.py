@@ -51,6 +51,8 @@ def main(argv: list[str]) -> int:
     python = str(ensure_env(EXTRAS[command]))
     if command == "lab":
         args = [python, "-m", "jupyterlab", *(rest or ["notebooks/01_events.ipynb"])]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--allow-root")  # containers, devcontainers and Binder often run as root
     elif command == "test":
         args = [python, "-m", "pytest", *rest]
     else:
