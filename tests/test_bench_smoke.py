@@ -1,0 +1,45 @@
+"""The benchmark must not rot: ``--quick`` runs every measurement with small counts and must
+account for every value it sends. Figures are not asserted here (targets live in the report)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SECTIONS = [
+    "## Targets",
+    "## Hop latency (ms): from the client action to the value seen by a waiting reader",
+    "## The SQLite polling interval: latency against idle CPU",
+    "## Event-loop lag while three workflows compute",
+    "## Stream tail cost against stream length",
+    "## Run All of each notebook on a fresh database",
+    "## Learners sharing one PostgreSQL server",
+]
+
+
+def test_quick_benchmark_writes_every_section_and_loses_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WFCOMM_DATABASE_URL"}
+    env["WFCOMM_DATA_DIR"] = str(tmp_path / "data")
+    run = subprocess.run(
+        [sys.executable, "-m", "wfcomm_helpers.bench", "--quick", "--docs", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = (tmp_path / "benchmarks.md").read_text()
+    assert (tmp_path / "benchmarks.png").stat().st_size > 10_000
+    for section in SECTIONS:
+        assert section in report, section
+    hop_rows = re.findall(r"^\| (DBOS default \(SQLite\)|kit \(SQLite\)|kit \(PostgreSQL\)) \|.*\| (\w+) \|$",
+                          report, flags=re.MULTILINE)
+    expected = ["DBOS default (SQLite)", "kit (SQLite)"]
+    if os.environ.get("WFCOMM_TEST_PG_URL"):
+        expected.append("kit (PostgreSQL)")
+        assert "lost or wrong: none." in report
+    assert [name for name, _ in hop_rows] == expected
+    assert all(found == "yes" for _, found in hop_rows), hop_rows
+    notebooks = re.findall(r"^\| 0\d_\w+\.ipynb \| \d+ \| [\d.]+ \| (\w+) \|$", report,
+                           flags=re.MULTILINE)
+    assert notebooks and set(notebooks) == {"ok"}, notebooks  # --quick runs one notebook
