@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from . import events, messaging, streaming
-from .errors import DatabaseUnreachableError, WfcommError
+from .errors import DatabaseUnreachableError, WfcommError, connection_failure_reason
 from .guard import is_held
 from .settings import DatabaseTarget, app_name, database_target
 from .status import workflow_report
@@ -96,7 +96,7 @@ class DirectConnection:
                 retry_connection_errors=False,
             )
         except Exception as exc:  # noqa: BLE001 - driver errors of every kind become one line
-            line = _first_line(exc)
+            line = connection_failure_reason(exc)
             raise DatabaseUnreachableError(
                 f"Cannot open the database of app {name} at {target.display} ({line}): run "
                 "the notebook's setup cell or `wfcomm serve` first, or fix WFCOMM_DATABASE_URL."
@@ -299,17 +299,8 @@ def _body(response: Any) -> Any:
     raise RemoteError(detail, response.status_code)
 
 
-def _first_line(exc: Exception) -> str:
-    """The first line of an error, without SQLAlchemy's "(psycopg.OperationalError) " prefix."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    if line.startswith("(") and ") " in line:
-        line = line.split(") ", 1)[1]
-    return line
-
-
 def _unreachable(url: str, exc: Exception) -> WfcommError:
-    reason = _first_line(exc)
+    reason = connection_failure_reason(exc)
     return WfcommError(
         f"Cannot reach wfcomm serve at {url} ({reason}): start it with `wfcomm serve`, "
         "or fix --url."

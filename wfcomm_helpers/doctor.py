@@ -243,16 +243,13 @@ def check_postgres(url: str) -> list[Check]:
     from sqlalchemy.engine import make_url
 
     from .errors import connection_failure_reason
-    from .guard import postgres_lock_key
+    from .guard import connect_to_server, postgres_lock_key
     from .settings import app_name, executor_id, hide_password
 
     shown = hide_password(url)
     parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres")
     try:
-        conn = psycopg.connect(
-            admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
-        )
+        conn = connect_to_server(url)
     except psycopg.Error as exc:
         reason = connection_failure_reason(exc)
         return [Check(

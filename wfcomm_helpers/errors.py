@@ -72,10 +72,13 @@ class NotStartedError(WfcommError):
 
 
 def connection_failure_reason(exc: BaseException) -> str:
-    """The cause in a driver's connection error, e.g. ``Connection refused``: psycopg's first
-    line ends with it (``... port 5432 failed: Connection refused``); the lines after it are
+    """The cause in a driver's (or SQLAlchemy's, or httpx's) connection error, e.g.
+    ``Connection refused``: psycopg's first line ends with it (``... port 5432 failed: Connection refused``); the lines after it are
     hints such as "Is the server running on that host ...?"."""
     text = str(exc).strip()
     if not text:
         return type(exc).__name__
-    return text.splitlines()[0].rsplit("failed: ", 1)[-1].strip()
+    line = text.splitlines()[0]
+    if line.startswith("(") and ") " in line:  # SQLAlchemy's "(psycopg.OperationalError) "
+        line = line.split(") ", 1)[1]
+    return line.rsplit("failed: ", 1)[-1].strip()

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import psycopg
 from filelock import FileLock, Timeout
+from sqlalchemy.engine import make_url
 
 from .errors import DatabaseInUseError, DatabaseUnreachableError
 
@@ -136,6 +137,15 @@ def check_sqlite_writable(sqlite_path: Path) -> None:
             f"Cannot open {sqlite_path} as a SQLite database ({reason}): move it aside, or "
             "set WFCOMM_DATA_DIR to another folder."
         ) from None
+
+
+def connect_to_server(url: str) -> psycopg.Connection:
+    """A connection to the server's maintenance database ``postgres``, which exists before DBOS
+    creates the app's own: the reachability check and the advisory locks use it."""
+    conninfo = make_url(url).set(drivername="postgresql", database="postgres")
+    return psycopg.connect(
+        conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+    )
 
 
 def postgres_lock_key(database: str, app: str, executor: str) -> int:

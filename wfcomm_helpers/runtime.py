@@ -28,7 +28,7 @@ from .errors import (
     WfcommError,
     connection_failure_reason,
 )
-from .guard import Guard, PostgresGuard, SqliteFileGuard
+from .guard import Guard, PostgresGuard, SqliteFileGuard, connect_to_server
 from .settings import (
     QUEUE_POLLING_INTERVAL_SEC,
     SQLITE_POLLING_INTERVAL_SEC,
@@ -86,11 +86,6 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
     return config
 
 
-def _postgres_conninfo(url: str, database: str) -> str:
-    parsed = make_url(url).set(drivername="postgresql", database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 def _take_guard(app: str, target: DatabaseTarget) -> Guard:
     if target.sqlite_path is not None:
         folder = target.sqlite_path.parent
@@ -107,15 +102,12 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
         return SqliteFileGuard(target.sqlite_path)
     database = make_url(target.url).database or "postgres"
     try:
-        conn = psycopg.connect(
-            _postgres_conninfo(target.url, "postgres"), autocommit=True, connect_timeout=3
-        )
+        conn = connect_to_server(target.url)
     except psycopg.Error as exc:
         raise DatabaseUnreachableError(
             f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
-            "start the server "
-            "(e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, or unset it "
-            "to use SQLite."
+            "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
+            "or unset it to use SQLite."
         ) from None
     return PostgresGuard(conn, database, app, executor_id(), target.display)
 
