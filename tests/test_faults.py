@@ -141,10 +141,12 @@ def test_stream_finishes_after_sigkill_with_each_value_once(kernel_factory, data
         f"from wfcomm_helpers import streaming\n"
         f"wid = await streaming.start_streaming({N_STEPS}, fib_base={FIB_BASE})\nprint(wid)"
     ).stdout.strip()
-    first.run(wait_cell("len((await streaming.read_stream_chunk(wid, 0)).values) >= 4"))
+    # Wait for step 1 to be under way, read what is there and kill in the same breath: the
+    # remaining steps must not finish before the kill lands.
     seen = json.loads(first.run(
-        "import json\nprint(json.dumps((await streaming.read_stream_chunk(wid, 0)).values))"
-    ).stdout)
+        wait_cell("len((await streaming.read_stream_chunk(wid, 0)).values) >= 2")
+        + "\nimport json\nprint(json.dumps((await streaming.read_stream_chunk(wid, 0)).values))"
+    ).stdout.strip().splitlines()[-1])
     first.kill()
     assert workflow_status(data_dir, "streaming", wid) == "PENDING"
 
