@@ -21,7 +21,7 @@ import psycopg
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
-from . import events, messaging, outage, seed_mistakes, streaming  # noqa: F401  (registers the workflows before launch)
+from . import events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
@@ -140,6 +140,10 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
+    if not wakeup.install():
+        print("wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
+              f"wake on the {SQLITE_POLLING_INTERVAL_SEC} s poll instead (slower, still correct).",
+              file=sys.stderr)
     _current = Runtime(app=name, target=target, guard=guard)
     if not target.is_sqlite:
         outage.install(target.display)

@@ -25,17 +25,21 @@ from .errors import InvalidInputError
 WORKFLOW_VERSION = "1"
 
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
-#: values. SQLite has no LISTEN/NOTIFY, so a waiting reader wakes only on this poll: DBOS's
-#: default of 1.0 s makes every hop take 0.4 to 0.97 s. Measured on 2 cores (docs/benchmarks.md,
-#: slowest path, idle CPU with 3 workflows waiting): 0.005 s -> p50 7 ms, p95 10 ms, 18 %;
-#: 0.01 s -> 10 / 17 ms, 13 %; 0.02 s -> 18 / 26 ms, 11 %; 0.03 s -> 19 / 35 ms, 5 %.
-#: No interval meets both the latency targets (p50 <= 10 ms, p95 <= 25 ms) and the idle target
-#: (<= 5 %): the wake-up is a poll, so they pull against each other. 0.02 s is the middle of
-#: that trade-off, 20-50x faster than the default. Postgres uses LISTEN/NOTIFY and ignores
-#: this (no idle polling cost). `python3 kit.py bench` re-measures it.
-SQLITE_POLLING_INTERVAL_SEC = 0.02
+#: values. SQLite has no LISTEN/NOTIFY, so this poll is how a reader learns of a value that
+#: *another process* wrote (the ``wfcomm`` command, ``wfcomm serve``); readers in the same
+#: process are woken at commit by :mod:`wfcomm_helpers.wakeup` and never wait for it. Every
+#: poll costs a query per waiting key, so the interval trades cross-process latency against
+#: idle CPU. Measured on 2 cores with 3 workflows waiting (docs/benchmarks.md): 0.05 s -> 8 %
+#: of a core, 0.1 s -> 4.5 %, 0.15 s -> 3.8 %, 0.2 s -> 2.5 %; a cross-process hop takes about
+#: half an interval on average. 0.15 s keeps idle CPU under the 5 % target with margin while
+#: a command typed in a terminal still shows in the notebook in about 0.1 s. DBOS's default
+#: is 1 s. Postgres uses LISTEN/NOTIFY and ignores this. `python3 kit.py bench` re-measures it.
+SQLITE_POLLING_INTERVAL_SEC = 0.15
 
-QUEUE_POLLING_INTERVAL_SEC = 0.1
+#: How often the app's queue is polled for workflows another process enqueued (``wfcomm
+#: events start``); such a workflow begins within this interval. Each poll is a transaction:
+#: an idle kit kernel took 4.5 % of a core at 0.1 s, 1.7 % at 0.5 s and 1.2 % at DBOS's 1 s.
+QUEUE_POLLING_INTERVAL_SEC = 0.5
 
 APP_PREFIX = "wfcomm-"
 

@@ -1,0 +1,99 @@
+"""The same-process wake-up: a reader waiting in this process wakes at the writer's commit,
+not at DBOS's next poll. SQLite's poll is set to 30 s here, so a reader that the wake-up
+missed would still be waiting when the 10 s deadline passes. Each reader is seen registered
+with DBOS before the value is written, so the wake-up (not the reader's first read) is what
+is tested."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbos import DBOS, SetWorkflowID
+from dbos._dbos import _get_dbos_instance
+
+import wfcomm_helpers
+from wfcomm_helpers import messaging, runtime, wakeup
+
+SLOW_POLL_SEC = 30.0
+DEADLINE_SEC = 10.0
+GO, KEY = "go", "answer"
+
+
+@DBOS.workflow()
+async def gated_writer() -> None:
+    """Waits for a message, then sets an event, writes one stream value and closes the stream."""
+    await DBOS.recv_async(GO, 60)
+    await DBOS.set_event_async(KEY, "set")
+    await DBOS.write_stream_async(KEY, "written")
+    await DBOS.close_stream_async(KEY)
+
+
+@pytest.fixture
+async def slow_poll_app(data_dir: Path, monkeypatch: pytest.MonkeyPatch
+                        ) -> AsyncIterator[runtime.Runtime]:
+    monkeypatch.setattr(runtime, "SQLITE_POLLING_INTERVAL_SEC", SLOW_POLL_SEC)
+    app = await wfcomm_helpers.start("test", quiet=True)
+    assert _get_dbos_instance()._sys_db._notification_listener_polling_interval_sec == SLOW_POLL_SEC
+    yield app
+    wfcomm_helpers.shutdown()
+
+
+async def registered(waiters: Any, payload: str) -> None:
+    """Until DBOS lists a waiter under ``payload`` (the reader is blocked, not reading)."""
+    deadline = time.monotonic() + DEADLINE_SEC
+    while waiters.get(payload) is None:
+        assert time.monotonic() < deadline, f"no reader registered for {payload}"
+        await asyncio.sleep(0.005)
+
+
+async def start_gated() -> str:
+    wid = f"gated-{time.time_ns()}"
+    with SetWorkflowID(wid):
+        await DBOS.start_workflow_async(gated_writer)
+    await registered(_get_dbos_instance()._sys_db.notifications_map, f"{wid}::{GO}")
+    return wid
+
+
+async def test_installed_on_each_database(running_app: runtime.Runtime) -> None:
+    """Fails on a DBOS release that moved the hooks (the kit then falls back to the poll)."""
+    assert wakeup.is_installed()
+    assert wakeup.install() is True  # a second install is a no-op
+    assert wakeup.is_installed()
+
+
+async def test_each_pattern_wakes_a_waiting_reader_at_commit(
+    slow_poll_app: runtime.Runtime,
+) -> None:
+    """One test, not three: stopping DBOS waits up to 10 s for the sleeping 30 s poller."""
+    sys_db = _get_dbos_instance()._sys_db
+
+    # send -> waiting recv (the messaging notebook's workflow)
+    wid = await messaging.start_messaging(1, timeout_seconds=60)
+    await registered(sys_db.notifications_map, f"{wid}::{messaging.TOPIC}")
+    await messaging.send_decision(wid, approved=True)
+    handle = await DBOS.retrieve_workflow_async(wid)
+    result = await asyncio.wait_for(handle.get_result(), DEADLINE_SEC)
+    assert result["status"] == "completed"
+
+    # set_event -> waiting get_event
+    wid = await start_gated()
+    reader = asyncio.ensure_future(DBOS.get_event_async(wid, KEY, 60))
+    await registered(sys_db.workflow_events_map, f"{wid}::{KEY}")
+    await DBOS.send_async(wid, None, GO)
+    assert await asyncio.wait_for(reader, DEADLINE_SEC) == "set"
+
+    # write_stream -> tailing reader
+    wid = await start_gated()
+
+    async def tail() -> list[Any]:
+        return [value async for value in DBOS.read_stream_async(wid, KEY)]
+
+    stream_reader = asyncio.ensure_future(tail())
+    await registered(sys_db.streams_map, f"{wid}::{KEY}")
+    await DBOS.send_async(wid, None, GO)
+    assert await asyncio.wait_for(stream_reader, DEADLINE_SEC) == ["written"]
