@@ -95,6 +95,20 @@ async def test_a_bad_database_url_gets_one_line(data_dir) -> None:
     )
 
 
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "nan", "3600"])
+async def test_a_bad_polling_interval_gets_one_line_and_keeps_the_running_app(
+    dbos_app, monkeypatch, value: str
+) -> None:
+    monkeypatch.setenv("WFCOMM_SQLITE_POLL_SEC", value)
+    with pytest.raises(InvalidInputError) as caught:
+        await wfcomm_helpers.start("events", quiet=True)
+    assert str(caught.value) == (
+        f"WFCOMM_SQLITE_POLL_SEC={value!r} is not a number of seconds from 0.001 to 60: "
+        f"fix it or unset it for the default {settings.SQLITE_POLLING_INTERVAL_SEC} s."
+    )
+    assert wfcomm_helpers.runtime.current() is dbos_app
+
+
 async def test_postgres_reports_its_database(pg_url: str, data_dir) -> None:
     out = io.StringIO()
     with redirect_stdout(out):

@@ -31,13 +31,13 @@ from .errors import (
 from .guard import Guard, PostgresGuard, SqliteFileGuard, connect_to_server
 from .settings import (
     QUEUE_POLLING_INTERVAL_SEC,
-    SQLITE_POLLING_INTERVAL_SEC,
     DatabaseTarget,
     app_name,
     application_version,
     database_target,
     executor_id,
     queue_name,
+    sqlite_polling_interval,
 )
 
 
@@ -82,7 +82,7 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
         "log_level": "WARNING",
     }
     if target.is_sqlite:
-        config["notification_listener_polling_interval_sec"] = SQLITE_POLLING_INTERVAL_SEC
+        config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
     return config
 
 
@@ -125,11 +125,12 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         if not quiet:
             print(_current.status_line())
         return _current
+    config = _dbos_config(name, target)  # bad settings fail here, before anything is stopped
     if _current is not None:
         shutdown()
     guard = _take_guard(name, target)
     try:
-        DBOS(config=_dbos_config(name, target))
+        DBOS(config=config)
         DBOS.launch()
         await DBOS.register_queue_async(
             queue_name(name), polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
@@ -142,8 +143,7 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         ) from exc
     if not wakeup.install():
         print("wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
-              f"wake on the {SQLITE_POLLING_INTERVAL_SEC} s poll instead (slower, still correct).",
-              file=sys.stderr)
+              "wake on DBOS's poll or NOTIFY instead (slower, still correct).", file=sys.stderr)
     _current = Runtime(app=name, target=target, guard=guard)
     if not target.is_sqlite:
         outage.install(target.display)

@@ -7,6 +7,8 @@ Environment variables (all optional):
   source checkout, else ``~/.wfcomm``).
 - ``WFCOMM_EXECUTOR_ID``: this process's DBOS executor id (default ``local``); workshop learners
   sharing one Postgres server each get their own.
+- ``WFCOMM_SQLITE_POLL_SEC``: the SQLite polling interval in seconds (default
+  :data:`SQLITE_POLLING_INTERVAL_SEC`); the benchmark sweeps it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,23 @@ SQLITE_POLLING_INTERVAL_SEC = 0.15
 #: events start``); such a workflow begins within this interval. Each poll is a transaction:
 #: an idle kit kernel took 4.5 % of a core at 0.1 s, 1.7 % at 0.5 s and 1.2 % at DBOS's 1 s.
 QUEUE_POLLING_INTERVAL_SEC = 0.5
+
+
+def sqlite_polling_interval() -> float:
+    """``WFCOMM_SQLITE_POLL_SEC`` if set, else :data:`SQLITE_POLLING_INTERVAL_SEC`."""
+    configured = os.environ.get("WFCOMM_SQLITE_POLL_SEC")
+    if not configured:
+        return SQLITE_POLLING_INTERVAL_SEC
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.001 <= seconds <= 60:
+        raise InvalidInputError(
+            f"WFCOMM_SQLITE_POLL_SEC={configured!r} is not a number of seconds from 0.001 to 60: "
+            f"fix it or unset it for the default {SQLITE_POLLING_INTERVAL_SEC} s."
+        )
+    return seconds
 
 APP_PREFIX = "wfcomm-"
 
