@@ -82,6 +82,14 @@ def install() -> bool:
     return True
 
 
+def uninstall() -> None:
+    """Back to DBOS's own delivery only. The benchmark uses it to time what the poll alone
+    delivers, which is what a value written by another process waits for."""
+    hooks = vars(_get_dbos_instance()._sys_db)
+    hooks.pop("send_bulk", None)
+    hooks.pop("_signal_notification", None)
+
+
 def is_installed() -> bool:
     """Whether the running DBOS wakes same-process readers at commit."""
     sys_db = _get_dbos_instance()._sys_db

@@ -1,5 +1,6 @@
-"""The floor: a raw SQLite commit plus its read-back from a second connection (WAL mode, as
-DBOS uses), with no DBOS in between. No hop through DBOS can be faster than this."""
+"""The floor: a raw SQLite commit plus its read-back from a second connection, with no DBOS in
+between. SQLite's defaults, as DBOS leaves them (rollback journal, full sync), so no hop through
+DBOS can be faster than this."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ def measure(folder: Path, n: int) -> list[float]:
     """Seconds per (insert + commit on one connection, select on another) round trip."""
     path = folder / "floor.sqlite"
     writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
     writer.execute("CREATE TABLE IF NOT EXISTS hop (i INTEGER PRIMARY KEY, payload TEXT)")
     reader = sqlite3.connect(path, isolation_level=None)
     samples = []

@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only: no display on CI or a server
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .hops import PATHS  # noqa: E402
+from .report import sweep_rows  # noqa: E402
 from .suite import (  # noqa: E402
     TARGET_IDLE_CPU,
     TARGET_LEARNER_P95_MS,
@@ -19,12 +20,16 @@ from .suite import (  # noqa: E402
     TARGET_LOOP_LAG_P99_MS,
     TARGET_P50_MS,
     TARGET_P95_MS,
+    poll_key,
 )
 
 
 def _latency(ax: Any, latency: dict[str, Any]) -> None:
-    rows = [r for r in latency["rows"] if r["key"] in ("default", "kit", "postgres")]
-    labels = [r["label"] for r in rows] + ["floor"]
+    keys = ("default", "kit", poll_key(latency["kit_poll"]), "postgres")
+    short = {"default": "DBOS default\n(SQLite)", "kit": "kit (SQLite)",
+             "postgres": "kit (PostgreSQL)"}
+    rows = [r for k in keys for r in latency["rows"] if r["key"] == k]
+    labels = [short.get(r["key"], "kit (SQLite),\nanother process") for r in rows] + ["floor"]
     width = 0.8 / len(PATHS)
     for i, path in enumerate(PATHS):
         p50 = [r["hops"][path]["p50"] for r in rows] + [latency["floor"]["p50"]]
@@ -35,35 +40,32 @@ def _latency(ax: Any, latency: dict[str, Any]) -> None:
     ax.axhline(TARGET_P50_MS, color="green", ls="--", lw=1, label=f"target p50 {TARGET_P50_MS:g}")
     ax.axhline(TARGET_P95_MS, color="red", ls="--", lw=1, label=f"target p95 {TARGET_P95_MS:g}")
     ax.set_yscale("log")
-    ax.set_xticks([x + width for x in range(len(labels))], labels, fontsize=8)
+    ax.set_xticks([x + width for x in range(len(labels))], labels, fontsize=7)
     ax.set_ylabel("ms (solid p50, pale p95), log")
     ax.set_title("Hop latency: client action -> waiting reader")
     ax.legend(fontsize=7)
 
 
-def _sweep(ax: Any, rows: list[dict[str, Any]]) -> None:
-    sqlite = sorted((r for r in rows if r["poll"] is not None), key=lambda r: r["poll"])
-    polls = [r["poll"] for r in sqlite]
-    ax.plot(polls, [max(r["hops"][p]["p95"] for p in PATHS) for r in sqlite], "o-", color="C3",
-            label="hop p95 (slowest path)")
-    ax.plot(polls, [max(r["hops"][p]["p50"] for p in PATHS) for r in sqlite], "o-", color="C1",
-            label="hop p50 (slowest path)")
-    ax.axhline(TARGET_P95_MS, color="C3", ls="--", lw=1)
-    ax.axhline(TARGET_P50_MS, color="C1", ls="--", lw=1)
+def _sweep(ax: Any, latency: dict[str, Any]) -> None:
+    rows = sweep_rows(latency["rows"])
+    polls = [r["poll"] for r in rows]
+    ax.plot(polls, [max(r["hops"][p]["p95"] for p in PATHS) for r in rows], "o-", color="C3",
+            label="hop p95, value from another process")
+    ax.plot(polls, [max(r["hops"][p]["p50"] for p in PATHS) for r in rows], "o-", color="C1",
+            label="hop p50, value from another process")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("SQLite polling interval (s), log")
     ax.set_ylabel("latency ms, log")
     cpu = ax.twinx()
-    cpu.plot(polls, [r["idle_cpu"].get(TARGET_LOAD, math.nan) for r in sqlite], "s-",
+    cpu.plot(polls, [r["idle_cpu"].get(TARGET_LOAD, math.nan) for r in rows], "s-",
              color="C0", label="idle CPU, 3 workflows waiting")
-    cpu.plot(polls, [r["idle_cpu"].get("panels:1", math.nan) for r in sqlite], "s:",
+    cpu.plot(polls, [r["idle_cpu"].get("panels:1", math.nan) for r in rows], "s:",
              color="C0", label="idle CPU, one live panel per pattern")
     cpu.axhline(TARGET_IDLE_CPU, color="C0", ls="--", lw=1)
     cpu.set_ylabel("% of one core")
-    kit = next(r for r in rows if r["key"] == "kit")
-    ax.axvline(kit["poll"], color="gray", lw=6, alpha=0.25)
-    ax.set_title(f"Polling trade-off (grey: the kit, {kit['poll']:g} s; dashed: targets)")
+    ax.axvline(latency["kit_poll"], color="gray", lw=6, alpha=0.25)
+    ax.set_title(f"SQLite poll (grey: the kit, {latency['kit_poll']:g} s; dashed: CPU target)")
     handles = ax.get_legend_handles_labels()[0] + cpu.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper center")
 
@@ -125,7 +127,7 @@ def _learners(ax: Any, data: dict[str, Any]) -> None:
 def render(data: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(18, 10))
     _latency(axes[0][0], data["latency"])
-    _sweep(axes[0][1], data["latency"]["rows"])
+    _sweep(axes[0][1], data["latency"])
     _loop_lag(axes[0][2], data["loop_lag"])
     _tail(axes[1][0], data["stream_tail"])
     _notebooks(axes[1][1], data["notebooks"])

@@ -3,8 +3,10 @@ one JSON line. ``DBOS`` is a process singleton, so every configuration gets its 
 
     python -m wfcomm_helpers.bench.probe '{"config": "kit", "data_dir": "/tmp/x", "hops": 20}'
 
-config: ``default`` (DBOS's defaults on SQLite), ``poll`` (SQLite with ``"poll": seconds``),
-``kit`` (``wfcomm_helpers.start``: SQLite, or Postgres when ``"db_url"`` is given).
+config: ``default`` (DBOS's defaults on SQLite) or ``kit`` (``wfcomm_helpers.start``: SQLite,
+or Postgres when ``"db_url"`` is given). With ``kit``, ``"poll": seconds`` sets the SQLite
+polling interval and ``"wakeup": false`` removes the same-process wake-up, so a hop waits for
+the poll as a value written by another process does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
-from .. import runtime
+from .. import runtime, wakeup
+from ..settings import sqlite_polling_interval
 from . import hops, idle, looplag, streamtail
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -34,19 +37,21 @@ async def launch(spec: dict[str, Any]) -> float:
     for LISTEN/NOTIFY), which spreads the hops over the polling cycle."""
     os.environ["WFCOMM_DATA_DIR"] = spec["data_dir"]
     if spec["config"] == "kit":
+        if "poll" in spec:
+            os.environ["WFCOMM_SQLITE_POLL_SEC"] = str(spec["poll"])
         await runtime.start("bench", database_url=spec.get("db_url"), quiet=True)
-        return NOTIFY_SPREAD if spec.get("db_url") else runtime.SQLITE_POLLING_INTERVAL_SEC
+        if spec.get("wakeup") is False:
+            wakeup.uninstall()
+        return NOTIFY_SPREAD if spec.get("db_url") else sqlite_polling_interval()
     config: DBOSConfig = {
         "name": "wfcomm-bench",
         "system_database_url": f"sqlite:///{spec['data_dir']}/bench-{spec['config']}.sqlite",
         "log_level": "WARNING",
     }
-    if spec["config"] == "poll":
-        config["notification_listener_polling_interval_sec"] = spec["poll"]
     os.makedirs(spec["data_dir"], exist_ok=True)
     DBOS(config=config)
     DBOS.launch()
-    return float(spec.get("poll", 1.0))
+    return 1.0  # DBOS's default polling interval
 
 
 async def _barrier(folder: Path) -> None:

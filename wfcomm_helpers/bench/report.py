@@ -14,6 +14,7 @@ from .suite import (
     TARGET_LOOP_LAG_P99_MS,
     TARGET_P50_MS,
     TARGET_P95_MS,
+    poll_key,
 )
 
 
@@ -39,9 +40,8 @@ def all_found(row: dict[str, Any]) -> bool:
     return all(row["hops"][p]["found"] == row["hops"][p]["n"] for p in PATHS)
 
 
-def meets_targets(row: dict[str, Any]) -> bool:
-    return (worst(row, "p50") <= TARGET_P50_MS and worst(row, "p95") <= TARGET_P95_MS
-            and row["idle_cpu"].get(TARGET_LOAD, math.inf) <= TARGET_IDLE_CPU)
+def idle_ok(row: dict[str, Any]) -> bool:
+    return row["idle_cpu"].get(TARGET_LOAD, math.inf) <= TARGET_IDLE_CPU
 
 
 def _row(rows: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
@@ -54,9 +54,11 @@ def summary(data: dict[str, Any]) -> list[str]:
     assert kit is not None
     lines = ["| measure | target | measured | met |", "|---|---|---|---|"]
     p50, p95 = worst(kit, "p50"), worst(kit, "p95")
-    lines.append(f"| kit on SQLite: hop p50, slowest path | <= {TARGET_P50_MS:g} ms | {ms(p50)} ms "
+    lines.append(f"| kit on SQLite, notebook hop (same process): p50, slowest path "
+                 f"| <= {TARGET_P50_MS:g} ms | {ms(p50)} ms "
                  f"| {yes(p50 <= TARGET_P50_MS)} |")
-    lines.append(f"| kit on SQLite: hop p95, slowest path | <= {TARGET_P95_MS:g} ms | {ms(p95)} ms "
+    lines.append(f"| kit on SQLite, notebook hop (same process): p95, slowest path "
+                 f"| <= {TARGET_P95_MS:g} ms | {ms(p95)} ms "
                  f"| {yes(p95 <= TARGET_P95_MS)} |")
     cpu = kit["idle_cpu"].get(TARGET_LOAD, math.nan)
     lines.append(f"| kit idle CPU, 3 workflows waiting | <= {TARGET_IDLE_CPU:g} % of a core "
@@ -86,11 +88,11 @@ def latency_tables(latency: dict[str, Any]) -> list[str]:
     header = "| configuration | wake-up | " + " | ".join(f"{p} p50 / p95" for p in PATHS)
     lines = [header + " | hops | all values found |",
              "|---|---|" + "---|" * len(PATHS) + "---|---|"]
-    shown = [r for r in rows if r["key"] in ("default", "kit", "postgres")]
+    cross = poll_key(latency["kit_poll"])
+    shown = [r for k in ("default", "kit", cross, "postgres") for r in rows if r["key"] == k]
     for r in shown:
         cells = " | ".join(f"{ms(r['hops'][p]['p50'])} / {ms(r['hops'][p]['p95'])}" for p in PATHS)
-        wake = "LISTEN/NOTIFY" if r["poll"] is None else f"poll {r['poll']:g} s"
-        lines.append(f"| {r['label']} | {wake} | {cells} | {r['hops'][PATHS[0]]['n']} "
+        lines.append(f"| {r['label']} | {r['wake']} | {cells} | {r['hops'][PATHS[0]]['n']} "
                      f"| {yes(all_found(r))} |")
     floor_cell = f"{ms(floor['p50'])} / {ms(floor['p95'])}"
     lines.append("| floor: raw SQLite commit + read-back | none | "
@@ -101,7 +103,7 @@ def latency_tables(latency: dict[str, Any]) -> list[str]:
     assert kit is not None and default is not None
     lines += ["", "Ratios of p50:", "",
               "| path | DBOS default / kit (kit is this many times faster) "
-              "| kit / floor (the cost of the poll and DBOS) | kit on SQLite / kit on PostgreSQL |",
+              "| kit / floor (the cost of DBOS's statements) | kit on SQLite / kit on PostgreSQL |",
               "|---|---|---|---|"]
     for p in PATHS:
         k = kit["hops"][p]["p50"]
@@ -111,34 +113,34 @@ def latency_tables(latency: dict[str, Any]) -> list[str]:
     return lines
 
 
-def sweep_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| SQLite poll interval | slowest path p50 | slowest path p95 "
+def sweep_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DBOS's default and the poll-only runs, by interval."""
+    chosen = (r for r in rows if r["key"] == "default" or r["key"].startswith("poll-"))
+    return sorted(chosen, key=lambda r: r["poll"])
+
+
+def sweep_table(rows: list[dict[str, Any]], kit_poll: float) -> list[str]:
+    lines = ["| SQLite poll interval | value from another process: slowest path p50 | p95 "
              "| idle CPU, 3 workflows waiting | idle CPU, one live panel per pattern "
-             "| meets all three targets |", "|---|---|---|---|---|---|"]
-    sqlite = sorted((r for r in rows if r["poll"] is not None), key=lambda r: r["poll"])
-    for r in sqlite:
-        name = f"{r['poll']:g} s" + (" (kit)" if r["key"] == "kit" else "")
+             f"| idle CPU <= {TARGET_IDLE_CPU:g} % |", "|---|---|---|---|---|---|"]
+    for r in sweep_rows(rows):
+        name = f"{r['poll']:g} s" + (" (kit)" if r["key"] == poll_key(kit_poll) else "")
         name += " (DBOS default)" if r["key"] == "default" else ""
         cpu = r["idle_cpu"]
         lines.append(f"| {name} | {ms(worst(r, 'p50'))} ms | {ms(worst(r, 'p95'))} ms "
                      f"| {ms(cpu.get(TARGET_LOAD, math.nan))} % "
-                     f"| {ms(cpu.get('panels:1', math.nan))} % | {yes(meets_targets(r))} |")
+                     f"| {ms(cpu.get('panels:1', math.nan))} % | {yes(idle_ok(r))} |")
     return lines
 
 
-def polling_verdict(rows: list[dict[str, Any]]) -> str:
-    kit = _row(rows, "kit")
-    assert kit is not None
-    good = sorted({r["poll"] for r in rows if r["poll"] is not None and meets_targets(r)})
-    if good:
-        found = ", ".join(f"{p:g} s" for p in good)
-        return (f"Intervals that met all three targets in this run: {found}. The kit uses "
-                f"{kit['poll']:g} s.")
-    return (f"No interval met all three targets in this run (p50 <= {TARGET_P50_MS:g} ms, "
-            f"p95 <= {TARGET_P95_MS:g} ms, idle CPU <= {TARGET_IDLE_CPU:g} % with 3 workflows "
-            f"waiting): on SQLite the wake-up is a poll, so latency and idle CPU pull against "
-            f"each other. The kit uses {kit['poll']:g} s; PostgreSQL (LISTEN/NOTIFY) has "
-            "no such trade-off.")
+def polling_verdict(rows: list[dict[str, Any]], kit_poll: float) -> str:
+    good = [f"{r['poll']:g} s" for r in sweep_rows(rows) if idle_ok(r)]
+    within = ", ".join(good) if good else "none"
+    return (f"Intervals within the idle CPU target (<= {TARGET_IDLE_CPU:g} % of a core with 3 "
+            f"workflows waiting) in this run: {within}. The kit uses {kit_poll:g} s "
+            "(`settings.SQLITE_POLLING_INTERVAL_SEC`; `WFCOMM_SQLITE_POLL_SEC` overrides it): "
+            "the shortest interval that keeps a margin under the target. PostgreSQL "
+            "(LISTEN/NOTIFY) has no such trade-off.")
 
 
 def loop_lag_table(lag: dict[str, Any], plan_lag: tuple[int, int]) -> list[str]:
@@ -223,15 +225,17 @@ def render(data: dict[str, Any]) -> str:
         "",
         *latency_tables(latency),
         "",
-        "## The SQLite polling interval: latency against idle CPU",
+        "## The SQLite polling interval: values from another process against idle CPU",
         "",
         "SQLite has no LISTEN/NOTIFY: one DBOS thread polls every waiting key each interval. "
-        "A shorter interval wakes readers sooner and costs CPU while anything waits. The kit's "
-        "interval is `settings.SQLITE_POLLING_INTERVAL_SEC`.",
+        "The kit wakes readers in the writer's own process at commit (the kit (SQLite) row "
+        "above), so the poll only carries values written by another process, such as the "
+        "`wfcomm` command. The rows below time exactly that: the kit with its wake-up removed. "
+        "A shorter interval shows such values sooner and costs CPU while anything waits.",
         "",
-        *sweep_table(latency["rows"]),
+        *sweep_table(latency["rows"], latency["kit_poll"]),
         "",
-        polling_verdict(latency["rows"]),
+        polling_verdict(latency["rows"], latency["kit_poll"]),
         "",
         "## Event-loop lag while three workflows compute",
         "",
@@ -264,6 +268,9 @@ def render(data: dict[str, Any]) -> str:
         "`read_stream_async` loop) returns it. The gap before each hop is 30 ms plus a random "
         "part as long as the polling interval (50 ms on PostgreSQL), so hops land at random "
         "points of the polling cycle, as clicks do.",
+        "- Same-process wake-up: the kit sets the waiting reader's DBOS event right after the "
+        "writer's commit (`wfcomm_helpers.wakeup`); the poll-only rows remove it "
+        "(`wakeup.uninstall()`), so their hops wait for the poll as another process's would.",
         "- Idle CPU: user + system time of the process over "
         f"{data['plan']['idle_seconds']:g} s while the load waits, as % of one core.",
         "- The DBOS default configuration is `DBOS(config={name, system_database_url})` on a "
