@@ -62,8 +62,15 @@ async def bench_stream_writer(gaps: list[float]) -> int:
     return len(gaps)
 
 
-def random_gaps(n: int, spread: float) -> list[float]:
-    return [0.03 + random.uniform(0, spread) for _ in range(n)]
+@dataclass(frozen=True)
+class Pace:
+    """The gap before each hop: ``least`` seconds plus a random part up to ``spread``."""
+
+    spread: float
+    least: float = 0.03
+
+    def gaps(self, n: int) -> list[float]:
+        return [self.least + random.uniform(0, self.spread) for _ in range(n)]
 
 
 def new_id(kind: str) -> str:
@@ -84,11 +91,11 @@ class PathRun:
     found: int
 
 
-async def send_to_recv(n: int, spread: float) -> PathRun:
+async def send_to_recv(n: int, pace: Pace) -> PathRun:
     wid = new_id("recv")
     handle = await start(bench_receiver, wid, n, 60.0)
     latencies = []
-    for i, gap in enumerate(random_gaps(n, spread)):
+    for i, gap in enumerate(pace.gaps(n)):
         await asyncio.sleep(gap)
         sent = time.perf_counter()
         await DBOS.send_async(wid, {"hop": i}, TOPIC)
@@ -96,9 +103,9 @@ async def send_to_recv(n: int, spread: float) -> PathRun:
     return PathRun(latencies, found=await handle.get_result())
 
 
-async def set_event_to_reader(n: int, spread: float) -> PathRun:
+async def set_event_to_reader(n: int, pace: Pace) -> PathRun:
     wid = new_id("event")
-    handle = await start(bench_event_writer, wid, random_gaps(n, spread))
+    handle = await start(bench_event_writer, wid, pace.gaps(n))
     latencies = []
     for i in range(n):
         await DBOS.get_event_async(wid, f"hop{i}", 60)
@@ -109,9 +116,9 @@ async def set_event_to_reader(n: int, spread: float) -> PathRun:
     return PathRun(latencies, found=n if events == {f"hop{i}": i for i in range(n)} else -1)
 
 
-async def write_to_tail(n: int, spread: float) -> PathRun:
+async def write_to_tail(n: int, pace: Pace) -> PathRun:
     wid = new_id("stream")
-    handle = await start(bench_stream_writer, wid, random_gaps(n, spread))
+    handle = await start(bench_stream_writer, wid, pace.gaps(n))
     latencies = []
     async for _ in DBOS.read_stream_async(wid, STREAM):
         seen = time.perf_counter()
@@ -121,9 +128,8 @@ async def write_to_tail(n: int, spread: float) -> PathRun:
     return PathRun(latencies, found=len(stored) if stored == list(range(n)) else -1)
 
 
-async def measure(n: int, spread: float) -> dict[str, dict[str, Any]]:
-    """Per path, one after the other: latency samples (s) and values found afterwards;
-    ``spread`` is the random part of the gaps (the polling interval)."""
-    runs = [await send_to_recv(n, spread), await set_event_to_reader(n, spread),
-            await write_to_tail(n, spread)]
+async def measure(n: int, pace: Pace) -> dict[str, dict[str, Any]]:
+    """Per path, one after the other: latency samples (s) and values found afterwards."""
+    runs = [await send_to_recv(n, pace), await set_event_to_reader(n, pace),
+            await write_to_tail(n, pace)]
     return {path: asdict(run) for path, run in zip(PATHS, runs)}

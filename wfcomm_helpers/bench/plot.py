@@ -111,15 +111,17 @@ def _learners(ax: Any, data: dict[str, Any]) -> None:
         ax.text(0.5, 0.5, "learners: skipped\n(no PostgreSQL)", ha="center", va="center")
         ax.set_axis_off()
         return
-    paths = list(data["per_path"])
-    xs = range(len(paths))
-    ax.bar(xs, [data["per_path"][p]["p95"] for p in paths], color="C0", alpha=0.4, label="p95")
-    ax.bar(xs, [data["per_path"][p]["p50"] for p in paths], color="C0", label="p50")
+    runs = data["runs"]
+    xs = range(len(runs))
+    ax.bar(xs, [r["all"]["p95"] for r in runs], color="C0", alpha=0.4, label="p95")
+    ax.bar(xs, [r["all"]["p50"] for r in runs], color="C0", label="p50")
     ax.axhline(TARGET_LEARNER_P95_MS, color="red", ls="--", lw=1,
                label=f"target p95 {TARGET_LEARNER_P95_MS:g} ms")
-    ax.set_xticks(list(xs), paths, fontsize=7)
-    ax.set_ylabel("ms")
-    lost = len(data["lost"])
+    names = [f"{r['processes']} processes\n(CPU {r['cpu_busy']:.0f} % busy)" for r in runs]
+    ax.set_xticks(list(xs), names, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("hop ms, all paths, log")
+    lost = sum(len(r["lost"]) for r in runs)
     ax.set_title(f"{data['learners']} learners on one Postgres ({lost} values lost)")
     ax.legend(fontsize=7)
 

@@ -68,7 +68,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         if spec.get("barrier"):
             await _barrier(Path(spec["barrier"]))
         if spec.get("hops"):
-            out["hops"] = await hops.measure(spec["hops"], spread)
+            pace = hops.Pace(spread=spec.get("spread", spread), least=spec.get("least_gap", 0.03))
+            sessions = await asyncio.gather(
+                *(hops.measure(spec["hops"], pace) for _ in range(spec.get("sessions", 1)))
+            )
+            out["hops"], out["sessions"] = sessions[0], sessions
         for load, count in spec.get("idle", []):
             out.setdefault("idle_cpu", {})[f"{load}:{count}"] = await idle.measure(
                 load, count, spec["idle_seconds"]

@@ -74,12 +74,13 @@ def summary(data: dict[str, Any]) -> list[str]:
     if "skipped" in learners:
         lines.append("| learners on one Postgres: hop p95 | <= 50 ms | skipped | - |")
     else:
-        lp95 = learners["all"]["p95"]
-        failed = len(learners.get("failed", []))
-        ok = lp95 <= TARGET_LEARNER_P95_MS and not learners["lost"] and not failed
-        lines.append(f"| {learners['learners']} learners on one Postgres: hop p95, all accounted "
+        run = learners["runs"][0]
+        lp95 = run["all"]["p95"]
+        failed = len(run["failed"])
+        ok = lp95 <= TARGET_LEARNER_P95_MS and not run["lost"] and not failed
+        lines.append(f"| {run['label']} on one Postgres: hop p95, all accounted "
                      f"| <= {TARGET_LEARNER_P95_MS:g} ms, none lost | {ms(lp95)} ms, "
-                     f"{len(learners['lost'])} lost, {failed} could not start | {yes(ok)} |")
+                     f"{len(run['lost'])} lost, {failed} could not start | {yes(ok)} |")
     return lines
 
 
@@ -175,33 +176,48 @@ def notebooks_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def layout_comparison(server: dict[str, Any], machine: dict[str, Any]) -> str:
+    slower = ratio(machine["all"]["p95"], server["all"]["p95"])
+    said = (f"The two layouts put the same load on the server. With one process per learner "
+            f"on this machine, p95 is {times(slower)} the first layout's")
+    if slower < 1.5:
+        return said + ": this machine's cores kept up with every kernel's idle work."
+    return (said + f" and the cores were {machine['cpu_busy']:.0f} % busy: every kernel's idle "
+            "work (queue polls, background jobs, a few % of a core each) adds up. In a workshop "
+            "each kernel runs on its learner's own machine; a JupyterHub for the room needs "
+            "cores to match.")
+
+
 def learners_table(data: dict[str, Any]) -> list[str]:
-    server = data.get("server")
-    notes = []
-    if server:
-        notes.append("\nThe learner processes and the server all ran on this one machine, so "
-                     "with many learners the figures measure its cores as much as PostgreSQL; "
-                     "in a workshop each kernel runs on its learner's own machine.")
-        notes.append(f"\nServer: max_connections = {server['max_connections']}; at most "
-                     f"{server['peak_connections']} connections were open while the learners "
-                     f"ran (about {server['peak_connections'] / data['learners']:.1f} per kernel).")
-    if data.get("failed"):
-        notes.append(f"\n**{len(data['failed'])} of {data['learners']} learner processes could "
-                     f"not run**: {data['failed'][0]}")
     if "skipped" in data:
-        return [f"Skipped: {data['skipped']}.", *notes]
-    lines = ["| path | p50 | p95 | p99 | max |", "|---|---|---|---|---|"]
-    for path, s in data["per_path"].items():
+        return [f"Skipped: {data['skipped']}."]
+    lines = ["| layout | hop p50 | p95 | p99 | max | values lost | could not start "
+             "| connections at peak | machine CPU busy |", "|---|---|---|---|---|---|---|---|---|"]
+    for run in data["runs"]:
+        a = run["all"]
+        lines.append(f"| {run['label']} | {ms(a['p50'])} | {ms(a['p95'])} | {ms(a['p99'])} "
+                     f"| {ms(a['max'])} | {len(run['lost'])} | {len(run['failed'])} "
+                     f"| {run['peak_connections']} | {run['cpu_busy']:.0f} % |")
+    server, machine = data["runs"][0], data["runs"][-1]
+    lines += ["", f"Per path, {server['label']}:", "", "| path | p50 | p95 | p99 | max |",
+              "|---|---|---|---|---|"]
+    for path, s in server["per_path"].items():
         lines.append(f"| {path} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} "
                      f"| {ms(s['max'])} |")
-    a = data["all"]
-    lines.append(f"| all hops ({a['n']}) | {ms(a['p50'])} | {ms(a['p95'])} | {ms(a['p99'])} "
-                 f"| {ms(a['max'])} |")
-    lost = ", ".join(data["lost"]) if data["lost"] else "none"
-    lines.append(f"\n{data['learners']} learner processes x {data['hops_each']} hops per path; "
-                 f"every message received once, every event and stream value read back: lost or "
-                 f"wrong: {lost}.")
-    return lines + notes
+    lost = sorted({item for run in data["runs"] for item in run["lost"]})
+    lines.append(f"\nEach of {data['learners']} learners: {data['hops_each']} hops per path, each "
+                 f"{data['gap'][0]:g} to {data['gap'][1]:g} s after the last (about one click a "
+                 "second, all learners at once). Every message received once, every event and "
+                 f"stream value read back: lost or wrong: {', '.join(lost) if lost else 'none'}.")
+    lines.append(f"\n{layout_comparison(server, machine)}")
+    per_kernel = machine["peak_connections"] / data["learners"]
+    lines.append(f"\nServer: max_connections = {data['max_connections']}; with one process per "
+                 f"learner at most {machine['peak_connections']} connections were open (about "
+                 f"{per_kernel:.1f} per kernel).")
+    failed = [f for run in data["runs"] for f in run["failed"]]
+    if failed:
+        lines.append(f"\n**{len(failed)} learner processes could not run**: {failed[0]}")
+    return lines
 
 
 def render(data: dict[str, Any]) -> str:

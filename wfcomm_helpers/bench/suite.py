@@ -3,25 +3,18 @@ plain data for :mod:`.report`."""
 
 from __future__ import annotations
 
-import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import psycopg
-from sqlalchemy.engine import make_url
-
 from ..settings import sqlite_polling_interval
 from . import floor
+from . import learners as learner_runs
 from .procs import (
-    ProbeFailed,
-    finish_probe,
     fresh_postgres_database,
     postgres_reachable,
     run_probe,
-    start_probe,
 )
 from .stats import summary_ms
 
@@ -98,7 +91,7 @@ def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[
                  else f"SQLite, poll {poll:g} s")
         rows.append(_config_row(poll_key(poll), label, f"poll {poll:g} s", run_probe(
             {"config": "kit", "poll": poll, "wakeup": False, "hops": plan.hops, **idle}), poll))
-    postgres_skipped = _postgres_skip_reason(pg_url)
+    postgres_skipped = postgres_skip_reason(pg_url)
     if postgres_skipped is None:
         assert pg_url is not None
         say("latency: the kit on PostgreSQL")
@@ -112,7 +105,7 @@ def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[
             "kit_poll": kit_poll}
 
 
-def _postgres_skip_reason(pg_url: str | None) -> str | None:
+def postgres_skip_reason(pg_url: str | None) -> str | None:
     if not pg_url:
         return "no PostgreSQL URL: set WFCOMM_TEST_PG_URL or pass --pg-url"
     return postgres_reachable(pg_url)
@@ -130,74 +123,8 @@ def stream_tail(plan: Plan, say: Callable[[str], None]) -> list[dict[str, float]
 
 
 def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:
-    """``plan.learners`` kernels' worth of processes on one Postgres database, each with its
-    own executor id (as a workshop sets WFCOMM_EXECUTOR_ID), running their hops together."""
-    skipped = _postgres_skip_reason(pg_url)
+    skipped = postgres_skip_reason(pg_url)
     if skipped is not None:
         return {"skipped": skipped}
     assert pg_url is not None
-    say(f"learners: {plan.learners} processes on one PostgreSQL database")
-    with fresh_postgres_database(pg_url) as url, tempfile.TemporaryDirectory() as barrier:
-        processes = []
-        for i in range(plan.learners):
-            env = {**os.environ, "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}"}
-            spec = {"config": "kit", "db_url": url, "hops": plan.learner_hops,
-                    "barrier": barrier}
-            processes.append(start_probe(spec, tempfile.mkdtemp(prefix="wfcomm-learner-"), env))
-        _release_when_ready(Path(barrier), processes)
-        peak = _peak_connections(pg_url, processes)
-        results, failed = [], []
-        for process in processes:
-            try:
-                results.append(finish_probe(process))
-            except ProbeFailed as exc:
-                failed.append(str(exc))
-    server = {"max_connections": _server_setting(pg_url, "max_connections"),
-              "peak_connections": peak}
-    if not results:
-        return {"learners": plan.learners, "failed": failed, "server": server,
-                "skipped": f"all {plan.learners} learner processes failed: {failed[0]}"}
-    pooled = [s for r in results for run in r["hops"].values() for s in run["latencies"]]
-    expected = plan.learner_hops
-    lost = [
-        f"{i}:{path}" for i, r in enumerate(results) for path, run in r["hops"].items()
-        if run["found"] != expected or len(run["latencies"]) != expected
-    ]
-    per_path = {
-        path: summary_ms([s for r in results for s in r["hops"][path]["latencies"]])
-        for path in results[0]["hops"]
-    }
-    return {"learners": plan.learners, "hops_each": expected, "all": summary_ms(pooled),
-            "per_path": per_path, "lost": lost, "failed": failed, "server": server}
-
-
-def _admin(pg_url: str) -> str:
-    return make_url(pg_url).set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-
-
-def _server_setting(pg_url: str, name: str) -> str:
-    with psycopg.connect(_admin(pg_url)) as conn:
-        row = conn.execute(f"SHOW {name}").fetchone()
-    return str(row[0]) if row else "?"
-
-
-def _peak_connections(pg_url: str, processes: list[Any]) -> int:
-    """The most connections the server held while the learners ran (sampled every 50 ms)."""
-    peak = 0
-    with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
-        while any(p.poll() is None for p in processes):
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
-            peak = max(peak, int(row[0]) if row else 0)
-            time.sleep(0.05)
-    return peak
-
-
-def _release_when_ready(barrier: Path, processes: list[Any], deadline_s: float = 300) -> None:
-    """Wait until every learner process has launched DBOS, then let them all start at once."""
-    deadline = time.monotonic() + deadline_s
-    while len(list(barrier.glob("ready-*"))) < len(processes):
-        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-            break
-        time.sleep(0.05)
-    (barrier / "go").touch()
+    return learner_runs.measure(plan.learners, plan.learner_hops, pg_url, say)
