@@ -96,3 +96,11 @@ def wfcomm(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.
         [sys.executable, "-m", "wfcomm_helpers.cli", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout,
     )
+
+
+def one_line_failure(result: subprocess.CompletedProcess) -> str:
+    """A failed command: non-zero exit, exactly one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wfcomm: "), result.stderr
+    return lines[0]

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_harness import Server, child_env, cli_server, free_port, wfcomm
+from service_harness import (
+    Server,
+    child_env,
+    cli_server,
+    free_port,
+    one_line_failure,
+    wfcomm,
+)
 
 from wfcomm_helpers.demos import (
     DemoFailure,
@@ -26,14 +33,6 @@ from wfcomm_helpers.demos import (
 def ok(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def one_line_failure(result: subprocess.CompletedProcess) -> str:
-    """A failed command: non-zero exit, exactly one line on stderr, no traceback."""
-    assert result.returncode != 0, result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("wfcomm: "), result.stderr
-    return lines[0]
 
 
 def started_id(result: subprocess.CompletedProcess) -> str:
@@ -153,15 +152,16 @@ def test_errors_are_one_line_with_a_non_zero_exit(env, data_dir: Path) -> None:
     assert one_line_failure(missing) == (
         f"wfcomm: No database at {data_dir / 'wfcomm-events.sqlite'}: run the notebook's setup "
         "cell or `wfcomm serve` first (or pick another app with --app).")
-    assert one_line_failure(wfcomm("events", "start", "abc", env=env)).startswith(
-        "wfcomm: Invalid value for 'n_steps'")
+    assert one_line_failure(wfcomm("events", "start", "abc", env=env)) == (
+        "wfcomm: The step count must be a whole number, not 'abc'.")
     assert one_line_failure(wfcomm("messaging", "send", "x", "{bad", env=env)).startswith(
         "wfcomm: The message is not JSON (Expecting property name enclosed in double quotes")
     assert one_line_failure(wfcomm("messaging", "send", "x", "[1]", env=env)) == (
         'wfcomm: The message must be a JSON object such as {"approved": true}, not list.')
     assert one_line_failure(wfcomm("demo", "chat", env=env)) == (
         "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming.")
-    assert one_line_failure(wfcomm("frobnicate", env=env)) == "wfcomm: No such command 'frobnicate'."
+    assert one_line_failure(wfcomm("frobnicate", env=env)) == (
+        "wfcomm: No such command 'frobnicate': see `wfcomm --help`.")
     nobody = f"http://127.0.0.1:{free_port()}"
     assert one_line_failure(wfcomm("--url", nobody, "health", env=env)).startswith(
         f"wfcomm: Cannot reach wfcomm serve at {nobody} (")

@@ -27,6 +27,29 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _usage_line(exc: Any) -> str:
+    """Click's message, and where the usage is: ``wfcomm events start --help``."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "wfcomm"
+    option = getattr(exc, "option_name", None)
+    text = exc.format_message().strip()
+    if not text:  # a group run without its command: its help is already on stdout
+        return f"Missing command: add one of those listed above (`{command} --help`)."
+    if isinstance(option, str) and _is_number(option):
+        # `wfcomm events start -1`: click takes a negative number for an option.
+        return (f"{option} is not an option, and step counts, offsets and timeouts cannot be "
+                f"negative: see `{command} --help`.")
+    return f"{text.splitlines()[0].rstrip('.')}: see `{command} --help`."
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _broken_install(exc: ImportError, args: list[str]) -> NoReturn:
     if "doctor" in args:
         from . import doctor
@@ -59,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(_one_line(exc))
     except Exception as exc:  # noqa: BLE001 - the last resort that keeps errors to one line
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            # A usage error (click's, or the click typer vendors): its message, no usage box.
-            _fail(exc.format_message(), exc.exit_code or 2)
+            # A usage error (click's, or the click typer vendors): one line, no usage box.
+            _fail(_usage_line(exc), exc.exit_code or 2)
         if type(exc).__name__ == "Abort":
             _fail("interrupted", 130)
         # DBOS, database or network errors not already translated into a WfcommError.

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from tqdm import tqdm
 
 from . import validation, workshop
 from .compute import DEFAULT_FIB_BASE
-from .connection import KNOWN_APPS, Connection, DirectConnection, HttpConnection
-from .errors import DatabaseUnreachableError, InvalidInputError, UnknownWorkflowError, WfcommError
+from .connection import KNOWN_APPS, Connection, DirectConnection, HttpConnection, NoDatabaseError
+from .errors import InvalidInputError, UnknownWorkflowError, WfcommError
 from .extras import MissingExtraError
 from .messaging import DEFAULT_TIMEOUT_SECONDS, approval, decision_key
 from .streaming import stream_length
@@ -77,6 +78,42 @@ def root(
 
 # --- plumbing --------------------------------------------------------------------------
 
+T = TypeVar("T")
+
+
+def checked(check: Callable[..., T], *args: Any) -> Callable[[Any], T]:
+    """A typer ``parser`` running one of :mod:`validation`'s checks on the value as typed, so a
+    bad value is refused before any connection, in the words of the Python API, whichever way
+    (--url or direct) the command goes. The error is re-raised as a plain WfcommError: typer
+    hands a parser's ValueError (InvalidInputError is one) to pydantic, which would bury the
+    line in "Invalid value for ...: Value error, ..."."""
+
+    def parse(value: Any) -> T:
+        try:
+            return check(value, *args)
+        except InvalidInputError as exc:
+            raise WfcommError(str(exc)) from None
+
+    return parse
+
+
+def id_argument() -> Any:
+    return typer.Argument(..., parser=checked(validation.workflow_id),
+                          help="The id a start command printed.")
+
+
+def id_option(text: str = "Workflow id (default: new).") -> Any:
+    return typer.Option(None, "--id", parser=checked(validation.workflow_id), help=text)
+
+
+def steps_argument(text: str) -> Any:
+    return typer.Argument(..., parser=checked(validation.n_steps), help=text)
+
+
+def offset_option() -> Any:
+    return typer.Option(0, "--offset", parser=checked(validation.offset),
+                        help="First offset to read (from 0).")
+
 
 def say(text: str) -> None:
     print(text, file=sys.stderr)
@@ -125,9 +162,10 @@ def _started(conn: Connection, kind: str, workflow_id: str, detail: str) -> None
 @events_app.command("start")
 def events_start(
     ctx: typer.Context,
-    n_steps: int = typer.Argument(..., help="How many steps (1-100)."),
-    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
-    fib_base: int = typer.Option(DEFAULT_FIB_BASE, "--fib-base", help="Step i computes fib(B+i)."),
+    n_steps: int = steps_argument("How many steps (1-100)."),
+    workflow_id: str | None = id_option(),
+    fib_base: int = typer.Option(DEFAULT_FIB_BASE, "--fib-base", parser=checked(validation.fib_base),
+                                 help="Step i computes fib(B+i)."),
 ) -> None:
     """Start an events workflow; prints its id."""
 
@@ -141,9 +179,10 @@ def events_start(
 @events_app.command("get")
 def events_get(
     ctx: typer.Context,
-    workflow_id: str,
+    workflow_id: str = id_argument(),
     key: str = typer.Argument(..., help="status, progress or result."),
-    timeout: float = typer.Option(5.0, "--timeout", help="Seconds to wait for an unset key."),
+    timeout: float = typer.Option(5.0, "--timeout", parser=checked(validation.timeout_seconds),
+                                  help="Seconds to wait for an unset key."),
 ) -> None:
     """Print one event's value, waiting up to --timeout seconds for it to be set."""
 
@@ -160,7 +199,7 @@ def events_get(
 
 
 @events_app.command("all")
-def events_all(ctx: typer.Context, workflow_id: str) -> None:
+def events_all(ctx: typer.Context, workflow_id: str = id_argument()) -> None:
     """Print every event set so far, with its latest value."""
 
     async def action(conn: Connection) -> None:
@@ -175,10 +214,12 @@ def events_all(ctx: typer.Context, workflow_id: str) -> None:
 @messaging_app.command("start")
 def messaging_start(
     ctx: typer.Context,
-    n_steps: int = typer.Argument(..., help="How many steps to run once approved (1-100)."),
-    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT_SECONDS, "--timeout",
-                                  help="Seconds the workflow waits for a decision."),
+    n_steps: int = steps_argument("How many steps to run once approved (1-100)."),
+    workflow_id: str | None = id_option(),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT_SECONDS, "--timeout",
+        parser=checked(validation.timeout_seconds, "The approval timeout"),
+        help="Seconds the workflow waits for a decision."),
 ) -> None:
     """Start a messaging workflow that waits for approval; prints its id."""
 
@@ -203,7 +244,7 @@ def _send(ctx: typer.Context, workflow_id: str, message: dict[str, Any],
 
 @messaging_app.command("approve")
 def messaging_approve(
-    ctx: typer.Context, workflow_id: str,
+    ctx: typer.Context, workflow_id: str = id_argument(),
     message: str = typer.Option("Approved", "--message", help="Text sent with the approval."),
 ) -> None:
     """Approve: {"approved": true, "message": ...}, once per workflow however often sent."""
@@ -212,7 +253,7 @@ def messaging_approve(
 
 @messaging_app.command("reject")
 def messaging_reject(
-    ctx: typer.Context, workflow_id: str,
+    ctx: typer.Context, workflow_id: str = id_argument(),
     reason: str = typer.Option("Rejected", "--reason", help="Why."),
 ) -> None:
     """Reject: {"approved": false, "reason": ...}, once per workflow however often sent."""
@@ -221,20 +262,30 @@ def messaging_reject(
 
 @messaging_app.command("send")
 def messaging_send(
-    ctx: typer.Context, workflow_id: str,
+    ctx: typer.Context, workflow_id: str = id_argument(),
     message: str = typer.Argument(..., help='A JSON object, e.g. \'{"approved": true}\'.'),
     idempotency_key: str | None = typer.Option(
         None, "--idempotency-key", help="Deliver once however often this is sent."),
 ) -> None:
     """Send any JSON object on the workflow's topic."""
+    _send(ctx, workflow_id, validation.json_object(_parse_json(message)), idempotency_key)
+
+
+def _parse_json(text: str) -> Any:
     try:
-        payload = json.loads(message)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"The message is not JSON ({exc.msg} at character {exc.pos}): quote it, e.g. "
-            "'{\"approved\": true}'."
-        ) from None
-    _send(ctx, workflow_id, validation.json_object(payload), idempotency_key)
+        return json.loads(text, parse_constant=_not_a_json_number)
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at character {exc.pos}"
+    except (ValueError, RecursionError) as exc:  # NaN, a 5000-digit number, 1000-deep nesting
+        reason = str(exc).split(";")[0]
+    raise InvalidInputError(
+        f"The message is not JSON ({reason}): quote it, e.g. '{{\"approved\": true}}'."
+    )
+
+
+def _not_a_json_number(name: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON has not (and --url could not send)."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 # --- streaming --------------------------------------------------------------------------
@@ -243,8 +294,8 @@ def messaging_send(
 @streaming_app.command("start")
 def streaming_start(
     ctx: typer.Context,
-    n_steps: int = typer.Argument(..., help="How many steps (1-100): 2N+2 stream values."),
-    workflow_id: str | None = typer.Option(None, "--id", help="Workflow id (default: new)."),
+    n_steps: int = steps_argument("How many steps (1-100): 2N+2 stream values."),
+    workflow_id: str | None = id_option(),
 ) -> None:
     """Start a streaming workflow; prints its id."""
 
@@ -257,8 +308,8 @@ def streaming_start(
 
 @streaming_app.command("read")
 def streaming_read(
-    ctx: typer.Context, workflow_id: str,
-    offset: int = typer.Option(0, "--offset", help="First offset to read (from 0)."),
+    ctx: typer.Context, workflow_id: str = id_argument(),
+    offset: int = offset_option(),
 ) -> None:
     """Print the values written so far from --offset, where to continue, and if it is closed."""
 
@@ -272,8 +323,8 @@ def streaming_read(
 
 @streaming_app.command("follow")
 def streaming_follow(
-    ctx: typer.Context, workflow_id: str,
-    offset: int = typer.Option(0, "--offset", help="First offset to read (from 0)."),
+    ctx: typer.Context, workflow_id: str = id_argument(),
+    offset: int = offset_option(),
 ) -> None:
     """Print each value (one JSON line) as the workflow writes it, until the stream closes."""
 
@@ -313,8 +364,8 @@ async def _report(ctx: typer.Context, workflow_id: str, wait: float) -> dict[str
     for name in KNOWN_APPS:
         try:
             conn = await DirectConnection.open(name, opts.database_url)
-        except DatabaseUnreachableError:
-            continue
+        except NoDatabaseError:
+            continue  # that app never ran here; any other failure means we cannot tell
         try:
             return await conn.report(workflow_id, wait)
         except UnknownWorkflowError:
@@ -325,15 +376,16 @@ async def _report(ctx: typer.Context, workflow_id: str, wait: float) -> dict[str
 
 
 @app.command()
-def status(ctx: typer.Context, workflow_id: str) -> None:
+def status(ctx: typer.Context, workflow_id: str = id_argument()) -> None:
     """Print a workflow's status and, once it has ended, its result."""
     emit(asyncio.run(_report(ctx, workflow_id, 0)))
 
 
 @app.command()
 def result(
-    ctx: typer.Context, workflow_id: str,
-    timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for the end."),
+    ctx: typer.Context, workflow_id: str = id_argument(),
+    timeout: float = typer.Option(60.0, "--timeout", parser=checked(validation.timeout_seconds),
+                                  help="Seconds to wait for the end."),
 ) -> None:
     """Wait for a workflow to end and print what it returned."""
     report = asyncio.run(_report(ctx, workflow_id, timeout))
@@ -360,7 +412,7 @@ def health(ctx: typer.Context) -> None:
         for name in KNOWN_APPS:
             try:
                 conn = await DirectConnection.open(name, opts.database_url)
-            except DatabaseUnreachableError as exc:
+            except NoDatabaseError as exc:
                 found[name] = {"status": "absent", "detail": str(exc)}
                 continue
             try:
@@ -380,9 +432,9 @@ async def _emit_health(conn: Connection) -> None:
 def demo(
     ctx: typer.Context,
     pattern: str = typer.Argument(..., help="events, messaging or streaming."),
-    n_steps: int = typer.Option(3, "--steps", help="Steps per workflow."),
-    workflow_id: str | None = typer.Option(
-        None, "--id", help="Workflow id to use (default: new ones)."),
+    n_steps: int = typer.Option(3, "--steps", parser=checked(validation.n_steps),
+                                help="Steps per workflow."),
+    workflow_id: str | None = id_option("Workflow id to use (default: new ones)."),
 ) -> None:
     """A narrated walk through one pattern that checks every step (the seed's commands_*.sh)."""
     from . import demos
@@ -391,6 +443,7 @@ def demo(
         raise InvalidInputError(
             f"Unknown demo {pattern!r}: use one of {', '.join(demos.DEMOS)}."
         )
+    validation.workload(n_steps, DEFAULT_FIB_BASE)  # before the narration starts
 
     async def action(conn: Connection) -> None:
         if isinstance(conn, DirectConnection) and conn.app_is_running() is False:
@@ -422,6 +475,8 @@ def serve(
     except ImportError as exc:
         raise MissingExtraError(exc.name, "serve") from None
     database_url = ctx.obj.database_url
+    listener = _listen(host, port)
+    port = listener.getsockname()[1]  # the one the system chose for --port 0
 
     async def go() -> None:
         # Started here first so a busy or unreachable database is one line, not a traceback
@@ -431,7 +486,7 @@ def serve(
             say(f"wfcomm serve: app {running.app} on {running.target.display}, "
                 f"http://{host}:{port}")
             api = service.create_app(app_name, database_url=database_url)
-            await uvicorn.Server(uvicorn.Config(api, host=host, port=port)).serve()
+            await uvicorn.Server(uvicorn.Config(api, host=host, port=port)).serve([listener])
         finally:
             runtime.shutdown()
 
@@ -440,6 +495,23 @@ def serve(
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
         pass
     say("wfcomm serve: stopped.")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before DBOS starts: uvicorn would report a bad port as a
+    traceback and a busy port or unknown host as several log lines."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listener.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        listener.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise WfcommError(
+            f"Cannot listen on {host} port {port} ({reason}): pick a free --port between 1 and "
+            "65535 (or stop what uses it), or fix --host."
+        ) from None
+    return listener
 
 
 @app.command()

@@ -15,12 +15,13 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from . import events, messaging, streaming
 from .errors import DatabaseUnreachableError, WfcommError, connection_failure_reason
-from .guard import is_held
+from .guard import check_sqlite_writable, is_held
 from .settings import DatabaseTarget, app_name, database_target
 from .status import workflow_report
 from .streaming import StreamChunk
@@ -30,6 +31,10 @@ EVENT_TIMEOUT_DETAIL = "Event '{key}' not found or timeout reached"
 
 #: The apps a learner runs: one per notebook, plus `wfcomm serve`'s.
 KNOWN_APPS = ("events", "messaging", "streaming", "serve")
+
+
+class NoDatabaseError(DatabaseUnreachableError):
+    """The app's SQLite file does not exist: that app has never run here."""
 
 
 class RemoteError(WfcommError):
@@ -80,27 +85,45 @@ class DirectConnection:
 
         name = app_name(app)
         target = database_target(name, database_url)
-        if target.sqlite_path is not None and not target.sqlite_path.is_file():
-            raise DatabaseUnreachableError(
-                f"No database at {target.sqlite_path}: run the notebook's setup cell or "
-                "`wfcomm serve` first (or pick another app with --app)."
-            )
+        if target.sqlite_path is not None:
+            if not target.sqlite_path.is_file():
+                raise NoDatabaseError(
+                    f"No database at {target.sqlite_path}: run the notebook's setup cell or "
+                    "`wfcomm serve` first (or pick another app with --app)."
+                )
+            # Locked by another program's unfinished write, DBOS would retry every query
+            # forever with a log wall each time; corrupt, it would fail with a bare driver
+            # error. The runtime's probe says either in one line within seconds.
+            await asyncio.to_thread(check_sqlite_writable, target.sqlite_path)
         dbos_logger = logging.getLogger("dbos")
         level = dbos_logger.level
         dbos_logger.setLevel(logging.CRITICAL)  # it logs the failure too: one line is enough
         try:
-            client = await asyncio.to_thread(
-                DBOSClient,
-                system_database_url=target.url,
-                application_name=name,
-                retry_connection_errors=False,
-            )
-        except Exception as exc:  # noqa: BLE001 - driver errors of every kind become one line
-            line = connection_failure_reason(exc)
-            raise DatabaseUnreachableError(
-                f"Cannot open the database of app {name} at {target.display} ({line}): run "
-                "the notebook's setup cell or `wfcomm serve` first, or fix WFCOMM_DATABASE_URL."
-            ) from None
+            try:
+                client = await asyncio.to_thread(
+                    DBOSClient,
+                    system_database_url=target.url,
+                    application_name=name,
+                    retry_connection_errors=False,
+                )
+            except Exception as exc:  # noqa: BLE001 - driver errors of every kind become one line
+                raise DatabaseUnreachableError(
+                    f"Cannot open the database of app {name} at {target.display} "
+                    f"({connection_failure_reason(exc)}): run the notebook's setup cell or "
+                    "`wfcomm serve` first, or fix --database-url (or WFCOMM_DATABASE_URL)."
+                ) from None
+            try:
+                # The client never creates DBOS's tables: an empty file, or a database no
+                # app has set up, fails here in one line rather than in the first command.
+                await client.list_workflows_async(limit=1, load_input=False, load_output=False)
+            except Exception as exc:  # noqa: BLE001 - as above
+                await asyncio.to_thread(client.destroy)
+                raise DatabaseUnreachableError(
+                    f"Cannot read workflows from the database of app {name} at "
+                    f"{target.display} ({connection_failure_reason(exc)}): if it is new, run "
+                    "the notebook's setup cell or `wfcomm serve` once to set it up; otherwise "
+                    "fix --database-url (or WFCOMM_DATABASE_URL)."
+                ) from None
         finally:
             dbos_logger.setLevel(level)
         return cls(client, name, target)
@@ -294,9 +317,20 @@ def _body(response: Any) -> Any:
             )
         return body
     detail = body.get("detail") if isinstance(body, dict) else None
-    if not isinstance(detail, str):
-        detail = f"{response.request.url} answered HTTP {response.status_code}"
+    phrase = _phrase(response.status_code)
+    if not isinstance(detail, str) or detail == phrase:
+        # Not one of the service's one-line answers (those are sentences): the web framework's
+        # default (e.g. "Not Found" for a path it has no route for), or another server.
+        detail = (f"{response.request.url} answered HTTP {response.status_code} {phrase}: is "
+                  "--url the address of `wfcomm serve`, e.g. http://127.0.0.1:8000?")
     raise RemoteError(detail, response.status_code)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "(non-standard status)"
 
 
 def _unreachable(url: str, exc: Exception) -> WfcommError:

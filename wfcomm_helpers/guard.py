@@ -120,7 +120,7 @@ def check_sqlite_writable(sqlite_path: Path) -> None:
             conn.execute("ROLLBACK")
         finally:
             conn.close()
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:  # OperationalError, or "file is not a database"
         reason = str(exc)
         if "locked" in reason or "busy" in reason:
             raise DatabaseInUseError(
