@@ -27,6 +27,20 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _check_utf8(number: int, arg: str) -> None:
+    """Bytes a terminal sent that are not UTF-8 reach Python as lone surrogates; they would fail
+    later, deep in a JSON encoder or the database driver."""
+    try:
+        arg.encode()
+    except UnicodeEncodeError:
+        try:
+            shown = arg.encode(errors="surrogateescape").decode(errors="backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no terminal byte maps to: main(argv) in Python
+            shown = arg.encode(errors="backslashreplace").decode()
+        _fail(f"Argument {number} ('{shown}') is not UTF-8 text: set the terminal to UTF-8 "
+              "(e.g. export LANG=C.UTF-8) and type it again.", 2)
+
+
 def _usage_line(exc: Any) -> str:
     """Click's message, and where the usage is: ``wfcomm events start --help``."""
     ctx = getattr(exc, "ctx", None)
@@ -66,6 +80,8 @@ def _broken_install(exc: ImportError, args: list[str]) -> NoReturn:
 def main(argv: list[str] | None = None) -> None:
     """The ``wfcomm`` console script."""
     args = sys.argv[1:] if argv is None else list(argv)
+    for number, arg in enumerate(args, start=1):
+        _check_utf8(number, arg)
     try:
         import typer
 
