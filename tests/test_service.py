@@ -83,6 +83,8 @@ def test_seed_httpie_calls_work_unchanged(http: httpx.Client) -> None:
     result = http.get("/workflow-events/seed-events/result", params={"timeout": 60}).json()
     assert result == {"workflow_id": "seed-events", "event_key": "result",
                       "value": {"total_steps": 3, "results": expected_results(3)}}
+    # status turns 'completed' just after result is set: read it once the workflow has ended
+    assert finished(http, "seed-events")["status"] == "SUCCESS"
     status = http.get("/workflow-events/seed-events/status").json()  # default timeout 5
     assert status["value"] == "completed"
     assert http.get("/workflow-events/seed-events/all").json() == {

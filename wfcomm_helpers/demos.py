@@ -81,9 +81,14 @@ async def demo_events(conn: Connection, n_steps: int, workflow_id: str | None, s
     want = {"total_steps": n_steps, "results": expected_results(n_steps)}
     expect(result == want, f"result is {result!r}, expected {want!r}")
     say(f"3. get_event(result) waited until the workflow set it: {n_steps} exact results.")
+    report = await _finished(conn, wid)
+    expect(report["result"] == expected_results(n_steps), f"return value {report['result']!r}")
+    say(f"4. {wid} is SUCCESS and returned its {n_steps} results.")
+    # Only now: the workflow sets status 'completed' just after result, so a reader woken by
+    # result can still see the step before.
     all_events = await conn.all_events(wid)
     check_events(all_events, n_steps)
-    say("4. All events: status 'completed', progress 100, and the same result.")
+    say("5. All events: status 'completed', progress 100, and the same result.")
     missing = f"{wid}-does-not-exist"
     try:
         await conn.get_event(missing, "status", 5)
@@ -91,10 +96,7 @@ async def demo_events(conn: Connection, n_steps: int, workflow_id: str | None, s
         expect(getattr(exc, "http_status", None) == 404, f"unknown id answered {exc}")
     else:
         raise DemoFailure(f"demo failed: an event of unknown workflow {missing!r} did not fail")
-    say("5. An unknown workflow id fails at once (the seed waited out the whole timeout).")
-    report = await _finished(conn, wid)
-    expect(report["result"] == expected_results(n_steps), f"return value {report['result']!r}")
-    say(f"6. {wid} is SUCCESS and returned its {n_steps} results.")
+    say("6. An unknown workflow id fails at once (the seed waited out the whole timeout).")
 
 
 # --- messaging --------------------------------------------------------------------------
