@@ -22,9 +22,8 @@ from typing import Any, Callable
 
 import psutil
 import psycopg
-from sqlalchemy.engine import make_url
 
-from .procs import ProbeFailed, finish_probe, fresh_postgres_database, start_probe
+from .procs import ProbeFailed, admin_url, finish_probe, fresh_postgres_database, start_probe
 from .stats import summary_ms
 
 #: A simulated learner acts every 0.5 to 1.5 s: one click a second, busier than any person.
@@ -106,8 +105,7 @@ def _busy_percent(before: Any, after: Any) -> float:
 
 
 def _admin(pg_url: str) -> str:
-    return make_url(pg_url).set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
+    return admin_url(pg_url).render_as_string(hide_password=False)
 
 
 def _server_setting(pg_url: str, name: str) -> str:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import psycopg
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from .probe import RESULT_PREFIX
 
@@ -56,9 +56,14 @@ def finish_probe(process: subprocess.Popen[str], timeout: float = 900) -> dict[s
     return _parse(stdout, stderr, process.returncode)
 
 
+def admin_url(server_url: str) -> URL:
+    """The server's ``postgres`` database: where databases are created and dropped."""
+    return make_url(server_url).set(drivername="postgresql", database="postgres")
+
+
 def postgres_reachable(server_url: str) -> str | None:
     """None when the server answers, else one line saying why not."""
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
+    admin = admin_url(server_url)
     try:
         psycopg.connect(admin.render_as_string(hide_password=False), connect_timeout=3).close()
     except psycopg.Error as exc:
@@ -69,7 +74,7 @@ def postgres_reachable(server_url: str) -> str | None:
 @contextmanager
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """A URL naming a new database (DBOS creates it at launch); dropped afterwards."""
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
+    admin = admin_url(server_url)
     name = f"wfcomm_bench_{uuid.uuid4().hex[:10]}"
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
