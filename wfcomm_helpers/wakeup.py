@@ -42,12 +42,6 @@ _HOOKS = ("_signal_notification", "send_bulk", "notifications_map", "workflow_ev
           "streams_map")
 
 
-def _wake(waiters: Any, payload: str) -> None:
-    signal = waiters.get(payload)
-    if signal is not None:
-        signal.set()
-
-
 def _after_value_commit(sys_db: SystemDatabase, original: Callable[[str, str], None]
                         ) -> Callable[[str, str], None]:
     maps = {
@@ -59,8 +53,9 @@ def _after_value_commit(sys_db: SystemDatabase, original: Callable[[str, str], N
     def signal_notification(channel: str, payload: str) -> None:
         original(channel, payload)
         waiters = maps.get(channel)
-        if waiters is not None:
-            _wake(waiters, payload)
+        signal = waiters.get(payload) if waiters is not None else None
+        if signal is not None:
+            signal.set()
 
     return signal_notification
 
