@@ -19,6 +19,7 @@ from . import validation
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
 from .errors import UnknownWorkflowError
 from .lookup import Backend, start_workflow, workflow_summary
+from .settings import sqlite_polling_interval
 
 STREAM_KEY = "progress_stream"
 
@@ -113,8 +114,13 @@ async def follow_stream(
     """Yield ``(offset, value)`` live as the workflow writes, until the stream is closed."""
     position = validation.offset(offset)
     await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
+    # In another process (a DBOSClient) the reader re-reads at DBOS's default of every 1 s:
+    # the kit's interval makes a terminal's tail as lively as a notebook's view of a terminal.
+    interval = None if backend is DBOS else sqlite_polling_interval()
     try:
-        async for value in backend.read_stream_async(workflow_id, STREAM_KEY, offset=position):
+        async for value in backend.read_stream_async(
+            workflow_id, STREAM_KEY, offset=position, polling_interval_sec=interval
+        ):
             yield position, value
             position += 1
     except DBOSNonExistentWorkflowError:
