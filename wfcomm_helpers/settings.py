@@ -32,8 +32,8 @@ WORKFLOW_VERSION = "1"
 #: process are woken at commit by :mod:`wfcomm_helpers.wakeup` and never wait for it. Every
 #: poll costs a query per waiting key, so the interval trades cross-process latency against
 #: idle CPU. Measured on 2 cores with 3 workflows waiting (docs/benchmarks.md): 0.05 s -> 8 %
-#: of a core, 0.1 s -> 4.5 %, 0.15 s -> 3.8 %, 0.2 s -> 2.5 %; a cross-process hop takes about
-#: half an interval on average. 0.15 s keeps idle CPU under the 5 % target with margin while
+#: of a core, 0.1 s -> 5.0 % (5.5 % in an earlier run), 0.15 s -> 4.2 %, 0.2 s -> 2.8 %; a
+#: value from another process then waits 0.5 to 1 interval. 0.15 s stays under the 5 % target while
 #: a command typed in a terminal still shows in the notebook in about 0.1 s. DBOS's default
 #: is 1 s. Postgres uses LISTEN/NOTIFY and ignores this. `python3 kit.py bench` re-measures it.
 SQLITE_POLLING_INTERVAL_SEC = 0.15
