@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from service_harness import child_env, one_line_failure, wfcomm
+
 SECTIONS = [
     "## Targets",
     "## Hop latency (ms): from the client action to the value seen by a waiting reader",
@@ -44,3 +46,15 @@ def test_quick_benchmark_writes_every_section_and_loses_nothing(tmp_path: Path) 
     notebooks = re.findall(r"^\| 0\d_\w+\.ipynb \| \d+ \| [\d.]+ \| (\w+) \|$", report,
                            flags=re.MULTILINE)
     assert notebooks and set(notebooks) == {"ok"}, notebooks  # --quick runs one notebook
+
+
+def test_wfcomm_bench_explains_a_bad_option_in_one_line(tmp_path: Path) -> None:
+    env = child_env(WFCOMM_DATA_DIR=str(tmp_path / "data"))
+    bad = wfcomm("bench", "--quik", env=env)
+    assert bad.returncode == 2
+    assert one_line_failure(bad) == (
+        "wfcomm: unrecognized arguments: --quik: see `wfcomm bench --help`."
+    )
+    assert not (tmp_path / "data").exists()  # nothing ran
+    helped = wfcomm("bench", "--help", env=env)
+    assert helped.returncode == 0 and "--quick" in helped.stdout and "--pg-url" in helped.stdout

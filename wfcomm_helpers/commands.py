@@ -521,3 +521,14 @@ def doctor(ctx: typer.Context) -> None:
     from . import doctor as checks
 
     raise typer.Exit(checks.run(ctx.obj.database_url))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmarks and write docs/benchmarks.md and .png (`wfcomm bench --help`)."""
+    try:
+        from .bench.__main__ import main as run_benchmarks
+    except ImportError as exc:
+        raise MissingExtraError(exc.name, "bench") from None
+    raise typer.Exit(run_benchmarks(ctx.args))

@@ -1,4 +1,4 @@
-"""``python -m wfcomm_helpers.bench [--quick] [--pg-url URL] [--docs DIR]``
+"""``wfcomm bench [--quick] [--pg-url URL] [--docs DIR]`` (``python3 kit.py bench`` sets up first)
 
 Runs every benchmark, comparing in one run, and writes ``benchmarks.md`` and ``benchmarks.png``
 to ``docs/``. Not part of the test suite. ``--quick`` uses small counts (well under a minute).
@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import notebooks, plot, report, suite
 
@@ -50,8 +50,14 @@ def machine(load_before: float, load_after: float) -> dict[str, Any]:
     }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A bad option is one line (argparse's default adds the usage block)."""
+        self.exit(2, f"wfcomm: {message}: see `{self.prog} --help`.\n")
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python3 kit.py bench", description=__doc__.split("\n\n")[1])
+    parser = OneLineParser(prog="wfcomm bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
     parser.add_argument("--pg-url", default=os.environ.get("WFCOMM_TEST_PG_URL"),
                         help="a PostgreSQL server URL whose role may create databases "
