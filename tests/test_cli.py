@@ -157,7 +157,7 @@ def test_errors_are_one_line_with_a_non_zero_exit(env, data_dir: Path) -> None:
     assert one_line_failure(wfcomm("messaging", "send", "x", "{bad", env=env)).startswith(
         "wfcomm: The message is not JSON (Expecting property name enclosed in double quotes")
     assert one_line_failure(wfcomm("messaging", "send", "x", "[1]", env=env)) == (
-        'wfcomm: The message must be a JSON object such as {"approved": true}, not list.')
+        'wfcomm: The message must be a JSON object such as {"approved": true}, not an array.')
     assert one_line_failure(wfcomm("demo", "chat", env=env)) == (
         "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming.")
     assert one_line_failure(wfcomm("frobnicate", env=env)) == (

@@ -187,8 +187,8 @@ def test_bad_messages_are_refused_and_a_good_one_still_arrives_once(
     direct, url = ("--app", "serve"), ("--url", serve.url)
     send = ("messaging", "send", waiting)
     cases: Cases = [
-        ((*direct, *send, "null"), NOT_OBJECT + "NoneType."),
-        ((*url, *send, '"approve"'), NOT_OBJECT + "str."),
+        ((*direct, *send, "null"), NOT_OBJECT + "null."),
+        ((*url, *send, '"approve"'), NOT_OBJECT + "a string."),
         ((*url, *send, TOO_BIG), TOO_BIG_LINE),
         (
             (*url, *send, "{approved: true}"),
@@ -475,8 +475,8 @@ EVERY_ARGUMENT: Cases = [
     (("streaming", "follow", "x", "--offset", "1.5"), OFFSET + "must be a whole number, not '1.5'."),
     (("streaming", "follow", "x", "--offset", "-3"), OFFSET + "counts from 0; -3 is negative."),
     # Messages.
-    (("messaging", "send", "x", "[true]"), NOT_OBJECT + "list."),
-    (("messaging", "send", "x", "42"), NOT_OBJECT + "int."),
+    (("messaging", "send", "x", "[true]"), NOT_OBJECT + "an array."),
+    (("messaging", "send", "x", "42"), NOT_OBJECT + "a number."),
     (("messaging", "send", "x", ""), "wfcomm: The message is not JSON (Expecting value at character 0): quote it, e.g. '{\"approved\": true}'."),
     (("messaging", "send", "x", '{"n": -Infinity}'), "wfcomm: The message is not JSON (-Infinity is not a JSON number): quote it, e.g. '{\"approved\": true}'."),
     (("messaging", "send", "x", "[" + "9" * 5000 + "]"), "wfcomm: The message is not JSON (Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits): quote it, e.g. '{\"approved\": true}'."),

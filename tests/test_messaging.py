@@ -113,8 +113,10 @@ async def test_send_to_an_unknown_id_fails_clearly(running_app) -> None:
 @pytest.mark.parametrize(
     ("message", "error"),
     [
-        (None, 'The message must be a JSON object such as {"approved": true}, not NoneType.'),
-        ([1, 2], 'The message must be a JSON object such as {"approved": true}, not list.'),
+        (None, 'The message must be a JSON object such as {"approved": true}, not null.'),
+        ([1, 2], 'The message must be a JSON object such as {"approved": true}, not an array.'),
+        (True, 'The message must be a JSON object such as {"approved": true}, not a boolean.'),
+        ({1}, 'The message must be a JSON object such as {"approved": true}, not a Python set.'),
         ({"blob": "x" * 70_000},
          "The message is 70012 bytes: keep it under 65536 bytes (store big data elsewhere "
          "and send a reference)."),

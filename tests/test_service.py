@@ -193,7 +193,7 @@ def test_send_bodies_that_are_not_json_objects_are_422(http: httpx.Client) -> No
     assert one_line_error(not_json, 422).startswith("The request body is not JSON")
     not_object = http.post("/send-message/body", json=[True])
     assert one_line_error(not_object, 422) == (
-        'The message must be a JSON object such as {"approved": true}, not list.')
+        'The message must be a JSON object such as {"approved": true}, not an array.')
 
 
 def test_event_not_set_within_timeout_is_the_seeds_404(http: httpx.Client) -> None:

@@ -108,11 +108,27 @@ def offset(value: Any) -> int:
     return number
 
 
+def json_kind(value: Any) -> str:
+    """What JSON calls ``value``: messages arrive as JSON from the command line and HTTP, so
+    "not null" says more there than Python's "not NoneType"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return f"a Python {type(value).__name__}"
+
+
 def json_object(value: Any, what: str = "The message") -> dict[str, Any]:
     """A message or payload must be a JSON object of bounded size."""
     if not isinstance(value, dict):
         raise InvalidInputError(
-            f"{what} must be a JSON object such as {{\"approved\": true}}, not {type(value).__name__}."
+            f"{what} must be a JSON object such as {{\"approved\": true}}, not {json_kind(value)}."
         )
     try:
         size = len(json.dumps(value, ensure_ascii=False).encode())
