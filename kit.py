@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Set up the kit's own virtual environment (.venv) and run it. Standard library only.
 
-    python3 kit.py lab      # set up, then open the notebooks in JupyterLab (SQLite)
-    python3 kit.py test     # set up, then run the full test suite (extra args go to pytest)
-    python3 kit.py bench    # set up, then run the benchmarks (writes docs/benchmarks.md)
+python3 kit.py lab      # set up, then open the notebooks in JupyterLab (SQLite)
+python3 kit.py test     # set up, then run the full test suite (extra args go to pytest)
+python3 kit.py bench    # set up, then run the benchmarks (writes docs/benchmarks.md)
 """
 
 from __future__ import annotations

@@ -59,8 +59,11 @@ def lower_bounds(extras: tuple[str, ...] = ("serve", "cli", TEST_EXTRA)) -> list
 
 def python_floor() -> str:
     """The lowest Python pyproject.toml allows: the major.minor of requires-python's >= bound."""
-    spec = next(s for s in Requirement(f"x{PYPROJECT['project']['requires-python']}").specifier
-                if s.operator == ">=")
+    spec = next(
+        s
+        for s in Requirement(f"x{PYPROJECT['project']['requires-python']}").specifier
+        if s.operator == ">="
+    )
     return ".".join(spec.version.split(".")[:2])
 
 

@@ -145,7 +145,10 @@ def start_lab(
     port, token = free_port(), secrets.token_hex(16)
     log_path = home / "jupyter-lab.log"
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
@@ -158,7 +161,11 @@ def start_lab(
         command.append("--allow-root")  # CI containers run as root
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=root_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     server = LabServer(process, port, token, root_dir, log_path)
@@ -198,6 +205,7 @@ def copy_notebooks(source: Path, target: Path) -> Path:
 
 
 # --- driving a notebook the way a learner does ------------------------------------------------
+
 
 def open_lab(page: Page, server: LabServer, timeout: float = 90_000) -> None:
     """Load JupyterLab once; notebooks are then opened from its file browser."""
@@ -241,7 +249,8 @@ def close_documents(page: Page, timeout: float = 30_000) -> None:
             "([tabs, discard, n]) => [...document.querySelectorAll(tabs)]"
             ".filter(tab => tab.textContent.includes('.ipynb')).length < n"
             " || document.querySelector(discard) !== null",
-            arg=[MAIN_TABS, DISCARD_BUTTON, count], timeout=timeout,
+            arg=[MAIN_TABS, DISCARD_BUTTON, count],
+            timeout=timeout,
         )
         discard = page.locator(DISCARD_BUTTON)
         if discard.count():

@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kernel_harness import Kernel  # noqa: E402
+from kernel_harness import Kernel
 
-import wfcomm_helpers  # noqa: E402
+import wfcomm_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -21,8 +21,10 @@ def event_history(database_url: str, workflow_id: str) -> list[tuple[str, Any]]:
     url = sa.make_url(database_url)
     if url.drivername.startswith("postgres"):
         url = url.set(drivername="postgresql+psycopg")
-    table = "dbos.workflow_events_history" if url.drivername.startswith("postgres") else (
-        "workflow_events_history"
+    table = (
+        "dbos.workflow_events_history"
+        if url.drivername.startswith("postgres")
+        else ("workflow_events_history")
     )
     engine = sa.create_engine(url)
     try:

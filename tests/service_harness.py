@@ -78,8 +78,17 @@ class Server:
 def uvicorn_server(tmp_path: Path, env: dict[str, str]) -> Server:
     """The FastAPI app served by uvicorn itself (independent of the CLI's serve command)."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "wfcomm_helpers.service:create_app",
-               "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "wfcomm_helpers.service:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     return Server(command, port, env, tmp_path / f"uvicorn-{port}.log")
 
 
@@ -94,7 +103,12 @@ def wfcomm(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.
     """Run the command line in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
 
 

@@ -24,8 +24,15 @@ from wfcomm_helpers.lookup import workflow_result
 BAD_IDS = ["", "   ", None, 123, " padded", "line\nbreak", "tab\there", "x" * 201]
 BAD_STEPS = [0, -1, 101, 10**12, "abc", "3.5", 3.5, None, True, math.nan, math.inf, [3]]
 BAD_TIMEOUTS = [-1, -0.001, 3601, 1e308, math.inf, math.nan, "soon", None, True, [1]]
-BAD_MESSAGES = ["approve", None, 42, [True], ("approved", True), {"blob": b"bytes"},
-                {"text": "x" * (validation.MAX_MESSAGE_BYTES + 1)}]
+BAD_MESSAGES = [
+    "approve",
+    None,
+    42,
+    [True],
+    ("approved", True),
+    {"blob": b"bytes"},
+    {"text": "x" * (validation.MAX_MESSAGE_BYTES + 1)},
+]
 BAD_OFFSETS = [-1, "first", 1.5, None, True]
 UNKNOWN_IDS = ["no-such-workflow", "événement-✓-日本"]
 
@@ -43,8 +50,11 @@ def cases() -> list[tuple[str, Call, Any]]:
         ]
     for value in BAD_TIMEOUTS:
         table += [
-            ("start_messaging timeout", lambda v: messaging.start_messaging(1, timeout_seconds=v),
-             value),
+            (
+                "start_messaging timeout",
+                lambda v: messaging.start_messaging(1, timeout_seconds=v),
+                value,
+            ),
             ("get_event timeout", lambda v: events.get_event("any-id", "status", v), value),
         ]
     for value in BAD_IDS:
@@ -59,12 +69,17 @@ def cases() -> list[tuple[str, Call, Any]]:
             ("workflow_result id", lambda v: workflow_result(v, timeout=1), value),
         ]
     for value in BAD_OFFSETS:
-        table.append(("read_stream_chunk offset", lambda v: streaming.read_stream_chunk("any", v),
-                      value))
+        table.append(
+            ("read_stream_chunk offset", lambda v: streaming.read_stream_chunk("any", v), value)
+        )
     table.append(("get_event key", lambda v: events.get_event("any-id", v, 0), "colour"))
-    table.append(("send_message idempotency key",
-                  lambda v: messaging.send_message("any", {"approved": True}, idempotency_key=v),
-                  "  "))
+    table.append(
+        (
+            "send_message idempotency key",
+            lambda v: messaging.send_message("any", {"approved": True}, idempotency_key=v),
+            "  ",
+        )
+    )
     return table
 
 
@@ -82,8 +97,9 @@ async def waiting_messaging(dbos_app) -> str:
     return await messaging.start_messaging(1, timeout_seconds=60, fib_base=0)
 
 
-@pytest.mark.parametrize(("label", "call", "value"), cases(),
-                         ids=[f"{c[0]}={c[2]!r:.30}" for c in cases()])
+@pytest.mark.parametrize(
+    ("label", "call", "value"), cases(), ids=[f"{c[0]}={c[2]!r:.30}" for c in cases()]
+)
 async def test_bad_argument_one_line_nothing_recorded(dbos_app, label, call, value):
     before = await recorded()
     with pytest.raises(InvalidInputError) as caught:
@@ -108,13 +124,17 @@ async def test_bad_message_one_line_nothing_sent(waiting_messaging, value):
 
 
 @pytest.mark.parametrize("unknown", UNKNOWN_IDS)
-@pytest.mark.parametrize("call", [
-    lambda v: events.get_event(v, "status", 5),
-    lambda v: events.get_all_events(v),
-    lambda v: messaging.send_decision(v, True),
-    lambda v: streaming.read_stream_chunk(v, 0),
-    lambda v: workflow_result(v, timeout=5),
-], ids=["get_event", "get_all_events", "send_decision", "read_stream_chunk", "workflow_result"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda v: events.get_event(v, "status", 5),
+        lambda v: events.get_all_events(v),
+        lambda v: messaging.send_decision(v, True),
+        lambda v: streaming.read_stream_chunk(v, 0),
+        lambda v: workflow_result(v, timeout=5),
+    ],
+    ids=["get_event", "get_all_events", "send_decision", "read_stream_chunk", "workflow_result"],
+)
 async def test_unknown_workflow_one_line_at_once(dbos_app, call, unknown):
     before = await recorded()
     with pytest.raises(UnknownWorkflowError) as caught:
@@ -147,10 +167,13 @@ def one_line(error: WfcommError) -> bool:
 
 
 out_of_range_steps = st.one_of(
-    st.integers(max_value=0), st.integers(min_value=validation.MAX_STEPS + 1),
+    st.integers(max_value=0),
+    st.integers(min_value=validation.MAX_STEPS + 1),
     st.floats().filter(lambda f: not (f.is_integer() and 1 <= f <= validation.MAX_STEPS)),
     st.text().filter(lambda s: not s.strip().isdigit()),
-    st.none(), st.booleans(), st.lists(st.integers()),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers()),
 )
 
 
@@ -169,8 +192,12 @@ def test_every_good_step_count_passes_as_int_or_text(value):
 
 
 bad_timeouts = st.one_of(
-    st.floats(max_value=-1e-9), st.floats(min_value=validation.MAX_TIMEOUT_SECONDS + 1e-6),
-    st.just(math.nan), st.text().filter(lambda s: _not_a_float(s)), st.none(), st.booleans(),
+    st.floats(max_value=-1e-9),
+    st.floats(min_value=validation.MAX_TIMEOUT_SECONDS + 1e-6),
+    st.just(math.nan),
+    st.text().filter(lambda s: _not_a_float(s)),
+    st.none(),
+    st.booleans(),
 )
 
 

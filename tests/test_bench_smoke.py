@@ -27,24 +27,31 @@ def test_quick_benchmark_writes_every_section_and_loses_nothing(tmp_path: Path) 
     env["WFCOMM_DATA_DIR"] = str(tmp_path / "data")
     run = subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.bench", "--quick", "--docs", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     report = (tmp_path / "benchmarks.md").read_text()
     assert (tmp_path / "benchmarks.png").stat().st_size > 10_000
     for section in SECTIONS:
         assert section in report, section
-    hop_rows = re.findall(r"^\| (DBOS default \(SQLite\)|kit \(SQLite\)(?:, value from another "
-                          r"process)?|kit \(PostgreSQL\)) \|.*\| (\w+) \|$",
-                          report, flags=re.MULTILINE)
+    hop_rows = re.findall(
+        r"^\| (DBOS default \(SQLite\)|kit \(SQLite\)(?:, value from another "
+        r"process)?|kit \(PostgreSQL\)) \|.*\| (\w+) \|$",
+        report,
+        flags=re.MULTILINE,
+    )
     expected = ["DBOS default (SQLite)", "kit (SQLite)", "kit (SQLite), value from another process"]
     if os.environ.get("WFCOMM_TEST_PG_URL"):
         expected.append("kit (PostgreSQL)")
         assert "lost or wrong: none." in report
     assert [name for name, _ in hop_rows] == expected
     assert all(found == "yes" for _, found in hop_rows), hop_rows
-    notebooks = re.findall(r"^\| 0\d_\w+\.ipynb \| \d+ \| [\d.]+ \| (\w+) \|$", report,
-                           flags=re.MULTILINE)
+    notebooks = re.findall(
+        r"^\| 0\d_\w+\.ipynb \| \d+ \| [\d.]+ \| (\w+) \|$", report, flags=re.MULTILINE
+    )
     assert notebooks and set(notebooks) == {"ok"}, notebooks  # --quick runs one notebook
 
 

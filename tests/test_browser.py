@@ -99,22 +99,29 @@ Unrendered()"""
 def _write_notebook(path: Path, cells: list) -> None:
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
     }
     nbformat.write(notebook, path)
 
 
 def write_harness_notebooks(folder: Path) -> None:
-    _write_notebook(folder / "harness_tiny.ipynb",
-                    [new_code_cell(TINY_SETUP), new_code_cell(TINY_PANEL)])
-    _write_notebook(folder / "harness_dead.ipynb",
-                    [new_code_cell(TINY_SETUP), new_code_cell(DEAD_PANEL)])
+    _write_notebook(
+        folder / "harness_tiny.ipynb", [new_code_cell(TINY_SETUP), new_code_cell(TINY_PANEL)]
+    )
+    _write_notebook(
+        folder / "harness_dead.ipynb", [new_code_cell(TINY_SETUP), new_code_cell(DEAD_PANEL)]
+    )
     _write_notebook(folder / "harness_no_view.ipynb", [new_code_cell(NO_FRONTEND_WIDGET)])
-    _write_notebook(folder / "harness_error.ipynb",
-                    [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")])
+    _write_notebook(
+        folder / "harness_error.ipynb",
+        [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")],
+    )
 
 
 # --- fixtures ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def browser_parts() -> None:
@@ -138,9 +145,7 @@ def served(
 def browser(browser_parts: None) -> Iterator[Browser]:
     """Debian's Chromium; Playwright gives every launch a fresh, temporary user-data-dir."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=lab.CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=lab.CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -173,6 +178,7 @@ def run_notebook(page: Page, name: str):
 
 # --- the harness itself --------------------------------------------------------------------------
 
+
 def test_tiny_notebook_button_updates_widgets_live(page: Page) -> None:
     run_notebook(page, "harness_tiny.ipynb")
     page.locator(".tiny-go").click()
@@ -186,9 +192,7 @@ def test_a_click_that_does_nothing_fails_with_a_clear_assertion(page: Page) -> N
     run_notebook(page, "harness_dead.ipynb")
     page.locator(".tiny-go").click()
     with pytest.raises(AssertionError, match=r"(?s)to have text.*completed.*idle"):
-        expect(page.locator(".tiny-label")).to_have_text(
-            "completed", timeout=DEAD_CLICK_TIMEOUT_MS
-        )
+        expect(page.locator(".tiny-label")).to_have_text("completed", timeout=DEAD_CLICK_TIMEOUT_MS)
 
 
 def test_a_cell_that_raises_fails_the_run(page: Page) -> None:
@@ -212,8 +216,9 @@ def test_without_the_widget_front_end_no_control_appears(
 ) -> None:
     """The same tiny notebook on a server with jupyterlab_widgets disabled: the cells run, but
     the button is never drawn, so every per-notebook test would fail at its first click."""
-    bare = lab.start_lab(tmp_path / "home", served.root_dir,
-                         disabled_extensions=(lab.WIDGETS_EXTENSION,))
+    bare = lab.start_lab(
+        tmp_path / "home", served.root_dir, disabled_extensions=(lab.WIDGETS_EXTENSION,)
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     try:
         page = context.new_page()
@@ -334,9 +339,7 @@ def test_messaging_panel_approve_completes_and_reject_cancels(page: Page) -> Non
     text.press("Tab")
     page.locator(".wfcomm-msg-reject").click()
     expect(notice).to_have_text(f"Sent 'reject' to {workflow_id}.")
-    expect(outcome).to_have_text(
-        "cancelled: Not approved: too risky", timeout=CLICK_TIMEOUT_MS
-    )
+    expect(outcome).to_have_text("cancelled: Not approved: too risky", timeout=CLICK_TIMEOUT_MS)
     expect(dbos_status).to_have_text("DBOS status: SUCCESS")  # the workflow's answer, not DBOS's
     expect(countdown).to_have_text("done")
     finish(page, notebook, "02_messaging.ipynb", ".wfcomm-msg-start")
@@ -356,9 +359,7 @@ def test_streaming_panel_logs_every_value_once_and_closes(page: Page) -> None:
     notebook = run_up_to_cleanup(page, "03_streaming.ipynb")
     page.locator(".wfcomm-stream-start").click()
     started_id(page, r"^Started (\S+): two readers are reading its stream\.$", set())
-    expect(page.locator(".wfcomm-stream-closed")).to_have_text(
-        "closed", timeout=CLICK_TIMEOUT_MS
-    )
+    expect(page.locator(".wfcomm-stream-closed")).to_have_text("closed", timeout=CLICK_TIMEOUT_MS)
     log = page.locator(".wfcomm-stream-log")
     first = log.inner_text().splitlines()[0]
     n_steps = int(re.fullmatch(r"\[0\] start: Starting (\d+) steps", first).group(1))

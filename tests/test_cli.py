@@ -69,27 +69,56 @@ def test_every_pattern_against_a_notebook_kernel(events_kernel, env, data_dir: P
     check_events(json.loads(ok(wfcomm("events", "all", wid, env=env))), 2)
     status = json.loads(ok(wfcomm("status", wid, env=env)))  # found without --app
     assert (status["status"], status["pattern"], status["result"]) == (
-        "SUCCESS", "events", expected_results(2))
+        "SUCCESS",
+        "events",
+        expected_results(2),
+    )
     assert json.loads(ok(wfcomm("result", wid, env=env))) == expected_results(2)
     # The kernel ran it: the notebook sees the same workflow.
-    seen = events_kernel.run(f"from dbos import DBOS\nprint((await DBOS.retrieve_workflow_async("
-                             f"{wid!r})).get_workflow_id())")
+    seen = events_kernel.run(
+        f"from dbos import DBOS\nprint((await DBOS.retrieve_workflow_async("
+        f"{wid!r})).get_workflow_id())"
+    )
     assert seen.stdout.strip() == wid
 
     # Messaging on the same app: approve twice, one idempotency key, one message stored.
-    mid = started_id(wfcomm("--app", "events", "messaging", "start", "2", "--id", "cli-msg",
-                            env=env))
+    mid = started_id(
+        wfcomm("--app", "events", "messaging", "start", "2", "--id", "cli-msg", env=env)
+    )
     assert mid == "cli-msg"
     for _ in range(2):
-        sent = json.loads(ok(wfcomm("--app", "events", "messaging", "approve", mid,
-                                    "--message", "from the shell", env=env)))
+        sent = json.loads(
+            ok(
+                wfcomm(
+                    "--app",
+                    "events",
+                    "messaging",
+                    "approve",
+                    mid,
+                    "--message",
+                    "from the shell",
+                    env=env,
+                )
+            )
+        )
         assert sent == {"approved": True, "message": "from the shell"}
     outcome = json.loads(ok(wfcomm("--app", "events", "result", mid, "--timeout", "60", env=env)))
     check_outcome(outcome, {"status": "completed", "results": expected_results(2)})
     assert notifications_to(data_dir / "wfcomm-events.sqlite", mid) == 1
     rid = started_id(wfcomm("--app", "events", "messaging", "start", "1", env=env))
-    ok(wfcomm("--app", "events", "messaging", "send", rid, '{"approved": false, "reason": "no"}',
-              "--idempotency-key", "k1", env=env))
+    ok(
+        wfcomm(
+            "--app",
+            "events",
+            "messaging",
+            "send",
+            rid,
+            '{"approved": false, "reason": "no"}',
+            "--idempotency-key",
+            "k1",
+            env=env,
+        )
+    )
     outcome = json.loads(ok(wfcomm("--app", "events", "result", rid, env=env)))
     check_outcome(outcome, {"status": "cancelled", "reason": "Not approved: no", "results": []})
 
@@ -100,10 +129,16 @@ def test_every_pattern_against_a_notebook_kernel(events_kernel, env, data_dir: P
     check_stream(values, 2)
     assert f"The stream of {sid} is closed; next offset 6." in followed.stderr
     assert "6/6" in followed.stderr  # the progress bar reached its total
-    chunk = json.loads(ok(wfcomm("--app", "events", "streaming", "read", sid, "--offset", "3",
-                                 env=env)))
-    assert chunk == {"workflow_id": sid, "offset": 3, "next_offset": 6, "closed": True,
-                     "values": values[3:]}
+    chunk = json.loads(
+        ok(wfcomm("--app", "events", "streaming", "read", sid, "--offset", "3", env=env))
+    )
+    assert chunk == {
+        "workflow_id": sid,
+        "offset": 3,
+        "next_offset": 6,
+        "closed": True,
+        "values": values[3:],
+    }
     tail = wfcomm("--app", "events", "streaming", "follow", sid, "--offset", "5", env=env)
     assert [json.loads(line) for line in ok(tail).splitlines()] == values[5:]
 
@@ -117,13 +152,15 @@ def test_demos_pass_against_a_kernel_and_fail_when_broken(events_kernel, env) ->
     ok(wfcomm("--app", "events", "result", "two-steps", env=env))
     broken = wfcomm("--app", "events", "demo", "streaming", "--id", "two-steps", env=env)
     assert one_line_failure(broken) == (
-        "wfcomm: demo failed: the stream has 6 values, expected 8 (2N+2)")
+        "wfcomm: demo failed: the stream has 6 values, expected 8 (2N+2)"
+    )
     assert "every check passed" not in broken.stdout
     # A workflow of the wrong pattern.
     wrong = wfcomm("--app", "events", "demo", "events", "--id", "two-steps", env=env)
     assert one_line_failure(wrong) == (
         "wfcomm: Workflow 'two-steps' is a streaming workflow, not an events one: use a new id "
-        "for this pattern.")
+        "for this pattern."
+    )
     # An events workflow of another size: the result differs from the demo's expectation.
     ok(wfcomm("--app", "events", "events", "start", "1", "--id", "one-step", env=env))
     smaller = wfcomm("--app", "events", "demo", "events", "--id", "one-step", env=env)
@@ -135,13 +172,15 @@ def test_a_workflow_started_while_no_app_runs_is_enqueued(events_kernel, env) ->
     started = wfcomm("events", "start", "1", env=env)
     wid = started_id(started)
     assert "no app holds that database now, so it starts when the notebook's setup cell" in (
-        started.stderr)
+        started.stderr
+    )
     assert json.loads(ok(wfcomm("status", wid, env=env)))["status"] == "ENQUEUED"
     demo = wfcomm("demo", "events", env=env)
     assert one_line_failure(demo).startswith("wfcomm: No app is running on ")
     events_kernel.run("await wfcomm_helpers.start('events', quiet=True)")
     assert json.loads(ok(wfcomm("result", wid, "--timeout", "60", env=env))) == (
-        expected_results(1))
+        expected_results(1)
+    )
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -151,44 +190,62 @@ def test_errors_are_one_line_with_a_non_zero_exit(env, data_dir: Path) -> None:
     missing = wfcomm("events", "get", "x", "status", env=env)
     assert one_line_failure(missing) == (
         f"wfcomm: No database at {data_dir / 'wfcomm-events.sqlite'}: run the notebook's setup "
-        "cell or `wfcomm serve` first (or pick another app with --app).")
+        "cell or `wfcomm serve` first (or pick another app with --app)."
+    )
     assert one_line_failure(wfcomm("events", "start", "abc", env=env)) == (
-        "wfcomm: The step count must be a whole number, not 'abc'.")
+        "wfcomm: The step count must be a whole number, not 'abc'."
+    )
     assert one_line_failure(wfcomm("messaging", "send", "x", "{bad", env=env)).startswith(
-        "wfcomm: The message is not JSON (Expecting property name enclosed in double quotes")
+        "wfcomm: The message is not JSON (Expecting property name enclosed in double quotes"
+    )
     assert one_line_failure(wfcomm("messaging", "send", "x", "[1]", env=env)) == (
-        'wfcomm: The message must be a JSON object such as {"approved": true}, not an array.')
+        'wfcomm: The message must be a JSON object such as {"approved": true}, not an array.'
+    )
     assert one_line_failure(wfcomm("demo", "chat", env=env)) == (
-        "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming.")
+        "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming."
+    )
     assert one_line_failure(wfcomm("frobnicate", env=env)) == (
-        "wfcomm: No such command 'frobnicate': see `wfcomm --help`.")
+        "wfcomm: No such command 'frobnicate': see `wfcomm --help`."
+    )
     nobody = f"http://127.0.0.1:{free_port()}"
     assert one_line_failure(wfcomm("--url", nobody, "health", env=env)).startswith(
-        f"wfcomm: Cannot reach wfcomm serve at {nobody} (")
+        f"wfcomm: Cannot reach wfcomm serve at {nobody} ("
+    )
     assert one_line_failure(wfcomm("status", "ghost", env=env)) == (
         "wfcomm: No workflow with id 'ghost' in the databases of apps events, messaging, "
-        "streaming, serve: start one first, or check the id for typos (ids are case-sensitive).")
-    bad_pg = child_env(WFCOMM_DATA_DIR=str(data_dir),
-                       WFCOMM_DATABASE_URL="mysql://root@127.0.0.1/wfcomm")
+        "streaming, serve: start one first, or check the id for typos (ids are case-sensitive)."
+    )
+    bad_pg = child_env(
+        WFCOMM_DATA_DIR=str(data_dir), WFCOMM_DATABASE_URL="mysql://root@127.0.0.1/wfcomm"
+    )
     assert "is neither sqlite:///<file> nor postgresql://" in one_line_failure(
-        wfcomm("events", "all", "x", env=bad_pg))
+        wfcomm("events", "all", "x", env=bad_pg)
+    )
 
 
 def test_checks_fail_on_wrong_data() -> None:
     """The demos' checks are exact: each kind of deviation is caught."""
     good = [{"type": "start"}]
     for step, result in enumerate(expected_results(2), start=1):
-        good += [{"type": "progress", "step": step, "total_steps": 2},
-                 {"type": "result", "step": step, "result": result}]
+        good += [
+            {"type": "progress", "step": step, "total_steps": 2},
+            {"type": "result", "step": step, "result": result},
+        ]
     good += [{"type": "complete", "total_results": 2}]
     check_stream(good, 2)
-    for broken in (good[:-1], good + good[-1:], [good[0], good[2], good[1], *good[3:]],
-                   [*good[:2], {"type": "result", "step": 1, "result": {"n": 22, "fibonacci": 0}},
-                    *good[3:]]):
+    for broken in (
+        good[:-1],
+        good + good[-1:],
+        [good[0], good[2], good[1], *good[3:]],
+        [*good[:2], {"type": "result", "step": 1, "result": {"n": 22, "fibonacci": 0}}, *good[3:]],
+    ):
         with pytest.raises(DemoFailure):
             check_stream(broken, 2)
-    final = {"status": "completed", "progress": 100,
-             "result": {"total_steps": 2, "results": expected_results(2)}}
+    final = {
+        "status": "completed",
+        "progress": 100,
+        "result": {"total_steps": 2, "results": expected_results(2)},
+    }
     check_events(final, 2)
     for key, value in (("progress", 99), ("status", "processing_step_2"), ("extra", 1)):
         with pytest.raises(DemoFailure):
@@ -211,14 +268,17 @@ def serve(tmp_path: Path, env: dict[str, str]) -> Iterator[Server]:
 def test_every_command_through_wfcomm_serve(serve: Server, env, data_dir: Path) -> None:
     url = ["--url", serve.url]
     wid = started_id(wfcomm(*url, "events", "start", "2", "--fib-base", "20", env=env))
-    assert json.loads(ok(wfcomm(*url, "events", "get", wid, "result", "--timeout", "60",
-                                env=env))) == {"total_steps": 2, "results": expected_results(2, 20)}
+    assert json.loads(
+        ok(wfcomm(*url, "events", "get", wid, "result", "--timeout", "60", env=env))
+    ) == {"total_steps": 2, "results": expected_results(2, 20)}
     assert json.loads(ok(wfcomm(*url, "events", "all", wid, env=env)))["status"] == "completed"
     mid = started_id(wfcomm(*url, "messaging", "start", "1", env=env))
     ok(wfcomm(*url, "messaging", "reject", mid, "--reason", "not today", env=env))
     ok(wfcomm(*url, "messaging", "approve", mid, env=env))  # same decision key: not delivered
-    check_outcome(json.loads(ok(wfcomm(*url, "result", mid, env=env))),
-                  {"status": "cancelled", "reason": "Not approved: not today", "results": []})
+    check_outcome(
+        json.loads(ok(wfcomm(*url, "result", mid, env=env))),
+        {"status": "cancelled", "reason": "Not approved: not today", "results": []},
+    )
     assert notifications_to(data_dir / "wfcomm-serve.sqlite", mid) == 1
     sid = started_id(wfcomm(*url, "streaming", "start", "3", env=env))
     followed = wfcomm(*url, "streaming", "follow", sid, env=env)  # Server-Sent Events
@@ -239,24 +299,35 @@ def test_every_command_through_wfcomm_serve(serve: Server, env, data_dir: Path) 
 
     assert one_line_failure(wfcomm(*url, "events", "all", "ghost", env=env)) == (
         "wfcomm: No workflow with id 'ghost' in this database: start one first, or check the id "
-        "for typos (ids are case-sensitive).")
+        "for typos (ids are case-sensitive)."
+    )
     assert one_line_failure(wfcomm(*url, "streaming", "follow", wid, env=env)) == (
         "wfcomm: Workflow " + repr(wid) + " is an events workflow, not a streaming one: use a new "
-        "id for this pattern.")
+        "id for this pattern."
+    )
     assert one_line_failure(wfcomm(*url, "events", "start", "0", env=env)) == (
-        "wfcomm: The step count must be between 1 and 100, not 0.")
+        "wfcomm: The step count must be between 1 and 100, not 0."
+    )
     pending = started_id(wfcomm(*url, "messaging", "start", "1", env=env))
     assert one_line_failure(wfcomm(*url, "result", pending, "--timeout", "0.2", env=env)) == (
         f"wfcomm: {pending} is still PENDING after 0.2 s: wait longer with --timeout "
-        "(a messaging workflow waits for approve/reject).")
+        "(a messaging workflow waits for approve/reject)."
+    )
     assert one_line_failure(wfcomm(*url, "events", "get", pending, "status", env=env)).endswith(
-        "is a messaging workflow, not an events one: use a new id for this pattern.")
+        "is a messaging workflow, not an events one: use a new id for this pattern."
+    )
     # A second service on the same file is refused in one line.
     second = subprocess.run(
         [sys.executable, "-m", "wfcomm_helpers.cli", "serve", "--port", str(free_port())],
-        env=env, capture_output=True, text=True, check=False, timeout=120)
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert one_line_failure(second).startswith(
-        f"wfcomm: {data_dir / 'wfcomm-serve.sqlite'} is in use by process ")
+        f"wfcomm: {data_dir / 'wfcomm-serve.sqlite'} is in use by process "
+    )
 
 
 def test_demos_through_wfcomm_serve(serve: Server, env) -> None:
@@ -272,7 +343,9 @@ def test_the_console_script_is_installed(env) -> None:
         reason = "the wfcomm console script is not installed (pip install -e '.[cli]')"
         print(f"SKIP reason: {reason}")
         pytest.skip(reason)
-    result = subprocess.run([found, "--help"], env=env, capture_output=True, text=True, check=False, timeout=60)
+    result = subprocess.run(
+        [found, "--help"], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
     assert result.returncode == 0 and "demo" in result.stdout
 
 
@@ -285,12 +358,15 @@ def test_cli_against_a_kernel_on_postgres(kernel_factory, data_dir: Path, pg_url
     kernel = kernel_factory({"WFCOMM_DATABASE_URL": pg_url})
     kernel.run("import wfcomm_helpers\nawait wfcomm_helpers.start('events', quiet=True)")
     wid = started_id(wfcomm("events", "start", "2", env=pg_env))
-    assert json.loads(ok(wfcomm("events", "get", wid, "result", "--timeout", "60",
-                                env=pg_env))) == {"total_steps": 2, "results": expected_results(2)}
+    assert json.loads(
+        ok(wfcomm("events", "get", wid, "result", "--timeout", "60", env=pg_env))
+    ) == {"total_steps": 2, "results": expected_results(2)}
     mid = started_id(wfcomm("--app", "events", "messaging", "start", "1", env=pg_env))
     ok(wfcomm("--app", "events", "messaging", "approve", mid, env=pg_env))
-    check_outcome(json.loads(ok(wfcomm("--app", "events", "result", mid, env=pg_env))),
-                  {"status": "completed", "results": expected_results(1)})
+    check_outcome(
+        json.loads(ok(wfcomm("--app", "events", "result", mid, env=pg_env))),
+        {"status": "completed", "results": expected_results(1)},
+    )
     out = ok(wfcomm("--app", "events", "demo", "streaming", env=pg_env))
     assert out.splitlines()[-1] == "demo streaming: every check passed."
     assert not (data_dir / "wfcomm-events.sqlite").exists()
@@ -309,19 +385,29 @@ def test_doctor_and_workshop_are_subcommands(env, data_dir: Path) -> None:
 
 def without(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """The command line in an interpreter where ``module`` cannot be imported."""
-    code = (f"import sys; sys.modules[{module!r}] = None\n"
-            "from wfcomm_helpers.cli import main\nmain()")
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                          text=True, check=False, timeout=120)
+    code = (
+        f"import sys; sys.modules[{module!r}] = None\nfrom wfcomm_helpers.cli import main\nmain()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def test_a_missing_library_is_one_line(env) -> None:
     assert one_line_failure(without("typer", "health", env=env)) == (
-        "wfcomm: typer is not installed, and this needs it: pip install 'wfcomm[cli]'")
+        "wfcomm: typer is not installed, and this needs it: pip install 'wfcomm[cli]'"
+    )
     assert one_line_failure(without("fastapi", "serve", env=env)) == (
-        "wfcomm: fastapi is not installed, and this needs it: pip install 'wfcomm[serve]'")
+        "wfcomm: fastapi is not installed, and this needs it: pip install 'wfcomm[serve]'"
+    )
     assert one_line_failure(without("dbos", "events", "all", "x", env=env)).startswith(
-        "wfcomm: cannot import dbos (")
+        "wfcomm: cannot import dbos ("
+    )
     # The doctor needs none of the cli extra: it still runs and reports.
     doctor = without("typer", "doctor", env=env)
     assert "[ok] " in doctor.stdout and "wfcomm:" not in doctor.stderr, doctor.stderr

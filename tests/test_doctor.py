@@ -40,8 +40,12 @@ def run_doctor(env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     full = {k: v for k, v in os.environ.items() if k != "WFCOMM_DATABASE_URL"}
     full.update(env or {})
     done = subprocess.run(
-        [sys.executable, "-m", "wfcomm_helpers.doctor"], env=full, capture_output=True,
-        text=True, timeout=120, check=False,
+        [sys.executable, "-m", "wfcomm_helpers.doctor"],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.stderr == "", done.stderr
     return done.returncode, done.stdout.splitlines()
@@ -58,8 +62,12 @@ def problem(lines: list[str], name: str) -> tuple[str, str]:
 def start_holder(data_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "WFCOMM_DATA_DIR": str(data_dir), **(extra_env or {})}
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER], env=env, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", HOLDER],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout is not None
     line = holder.stdout.readline()
@@ -118,7 +126,8 @@ def test_a_closed_postgres_port_names_the_url_without_its_password(data_dir: Pat
     line, fix = problem(lines, "postgres")
     assert re.fullmatch(
         rf"\[!!\] postgres: cannot reach postgresql://learner:\*\*\*@127\.0\.0\.1:{port}/wfcomm "
-        r"\(.*refused.*\); start that server, or use SQLite instead:", line,
+        r"\(.*refused.*\); start that server, or use SQLite instead:",
+        line,
     ), line
     assert fix == "     fix: unset WFCOMM_DATABASE_URL"
     assert "s3cret" not in "\n".join(lines)
@@ -134,14 +143,17 @@ def test_a_database_file_held_by_another_process_names_it_and_the_fix_works(
     code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
     assert code == 1
     assert problem(lines, "messaging database") == (
-        (f"[!!] messaging database: {path} is held by process {holder.pid} on "
-        f"{socket.gethostname()} (Python process, started {owner['started']}): shut that kernel "
-        "down in JupyterLab (Kernel > Shut Down Kernel), or"),
+        (
+            f"[!!] messaging database: {path} is held by process {holder.pid} on "
+            f"{socket.gethostname()} (Python process, started {owner['started']}): shut that kernel "
+            "down in JupyterLab (Kernel > Shut Down Kernel), or"
+        ),
         f"     fix: kill {holder.pid}",
     )
     assert "[ok] events database: wfcomm-events.sqlite is free" in lines
-    subprocess.run(shlex.split(problem(lines, "messaging database")[1].split("fix: ")[1]),
-                   check=True)
+    subprocess.run(
+        shlex.split(problem(lines, "messaging database")[1].split("fix: ")[1]), check=True
+    )
     holder.wait(timeout=30)
     code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
     assert code == 0, "\n".join(lines)
@@ -151,20 +163,30 @@ def test_a_kernel_spec_for_another_python_is_a_problem(data_dir: Path, tmp_path:
     other = Path(sys.base_prefix) / "bin" / "python3"
     lacks_kit = subprocess.run(
         [str(other), "-c", "import importlib.metadata as m; m.version('wfcomm')"],
-        capture_output=True, check=False, cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        cwd=tmp_path,
     )
     if not other.exists() or lacks_kit.returncode == 0:
         print(f"SKIP reason: no Python without wfcomm at {other}")
         pytest.skip(f"no Python without wfcomm at {other}")
     spec_dir = tmp_path / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [str(other), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3", "language": "python",
-    }))
-    code, lines = run_doctor({
-        "WFCOMM_DATA_DIR": str(data_dir), "JUPYTER_PATH": str(tmp_path / "jupyter"),
-    })
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(other), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
+    code, lines = run_doctor(
+        {
+            "WFCOMM_DATA_DIR": str(data_dir),
+            "JUPYTER_PATH": str(tmp_path / "jupyter"),
+        }
+    )
     assert code == 1
     assert problem(lines, "kernel") == (
         f"[!!] kernel: the python3 kernel ({spec_dir}) runs {other}, which lacks wfcomm",
@@ -178,7 +200,9 @@ def test_a_package_outside_its_range_gets_the_pip_command() -> None:
         "dbos", False, f"{have} is outside >=99,<100", f"{PYTHON} -m pip install 'dbos>=99,<100'"
     )
     assert doctor.check_requirement(Requirement("wfcomm-no-such-dist>=1")) == doctor.Check(
-        "wfcomm-no-such-dist", False, "not installed, needs >=1",
+        "wfcomm-no-such-dist",
+        False,
+        "not installed, needs >=1",
         f"{PYTHON} -m pip install 'wfcomm-no-such-dist>=1'",
     )
 
@@ -221,5 +245,7 @@ def test_quick_form_names_the_problem_and_its_fix(tmp_path, monkeypatch, capsys)
     text = doctor.quick("events")
     printed = capsys.readouterr().out
     assert printed == text + "\n"
-    assert text.startswith("Environment check: 1 problem(s); fix, restart the kernel and re-run "
-                           "this cell:\n- data folder: ")
+    assert text.startswith(
+        "Environment check: 1 problem(s); fix, restart the kernel and re-run "
+        "this cell:\n- data folder: "
+    )

@@ -121,17 +121,27 @@ async def test_reusing_an_id_attaches_to_the_existing_workflow(running_app) -> N
     [
         (lambda: events.start_events(0), "The step count must be between 1 and 100, not 0."),
         (lambda: events.start_events("x"), "The step count must be a whole number, not 'x'."),
-        (lambda: events.start_events(2, fib_base=99),
-         "The Fibonacci base must be between 0 and 32 (fib(32) takes about a second), not 99."),
-        (lambda: events.start_events(100, fib_base=0),
-         "100 steps from Fibonacci base 0 would end with fib(99), which takes far too long: "
-         "keep base + steps - 1 at most 32 (fewer steps or a smaller base)."),
-        (lambda: events.get_event("any", "colour"),
-         "Unknown event key 'colour': use one of progress, status, result."),
-        (lambda: events.get_event("any", "status", timeout=-1),
-         "The timeout must be between 0 and 3600 seconds, not -1."),
-        (lambda: events.get_event("", "status"),
-         "The workflow id is empty: pass the id a start call returned."),
+        (
+            lambda: events.start_events(2, fib_base=99),
+            "The Fibonacci base must be between 0 and 32 (fib(32) takes about a second), not 99.",
+        ),
+        (
+            lambda: events.start_events(100, fib_base=0),
+            "100 steps from Fibonacci base 0 would end with fib(99), which takes far too long: "
+            "keep base + steps - 1 at most 32 (fewer steps or a smaller base).",
+        ),
+        (
+            lambda: events.get_event("any", "colour"),
+            "Unknown event key 'colour': use one of progress, status, result.",
+        ),
+        (
+            lambda: events.get_event("any", "status", timeout=-1),
+            "The timeout must be between 0 and 3600 seconds, not -1.",
+        ),
+        (
+            lambda: events.get_event("", "status"),
+            "The workflow id is empty: pass the id a start call returned.",
+        ),
     ],
 )
 async def test_bad_input_gets_one_line(dbos_app, call, message: str) -> None:

@@ -25,7 +25,10 @@ async def test_untouched_stub_is_one_line(dbos_app, exercise):
         raise NotImplementedError
 
     result = await exercises.CHECKS[exercise][0](stub)
-    assert result.line == f"Exercise {exercise} ✘ not yet: the stub is still there: write the function."
+    assert (
+        result.line
+        == f"Exercise {exercise} ✘ not yet: the stub is still there: write the function."
+    )
 
 
 async def test_a_sync_function_is_refused(dbos_app):

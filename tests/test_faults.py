@@ -143,20 +143,26 @@ def test_stream_finishes_after_sigkill_with_each_value_once(kernel_factory, data
     ).stdout.strip()
     # Wait for step 1 to be under way, read what is there and kill in the same breath: the
     # remaining steps must not finish before the kill lands.
-    seen = json.loads(first.run(
-        wait_cell("len((await streaming.read_stream_chunk(wid, 0)).values) >= 2")
-        + "\nimport json\nprint(json.dumps((await streaming.read_stream_chunk(wid, 0)).values))"
-    ).stdout.strip().splitlines()[-1])
+    seen = json.loads(
+        first.run(
+            wait_cell("len((await streaming.read_stream_chunk(wid, 0)).values) >= 2")
+            + "\nimport json\nprint(json.dumps((await streaming.read_stream_chunk(wid, 0)).values))"
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     first.kill()
     assert workflow_status(data_dir, "streaming", wid) == "PENDING"
 
     second = kernel_factory()
     second.run(setup_cell("streaming"))
     assert json.loads(second.run(result_cell(wid)).stdout) == expected_results()
-    chunk = json.loads(second.run(
-        "import json, dataclasses\nfrom wfcomm_helpers import streaming\n"
-        f"print(json.dumps(dataclasses.asdict(await streaming.read_stream_chunk({wid!r}, 0))))"
-    ).stdout)
+    chunk = json.loads(
+        second.run(
+            "import json, dataclasses\nfrom wfcomm_helpers import streaming\n"
+            f"print(json.dumps(dataclasses.asdict(await streaming.read_stream_chunk({wid!r}, 0))))"
+        ).stdout
+    )
     values = chunk["values"]
     assert chunk["closed"] is True
     assert len(values) == streaming.stream_length(N_STEPS)
@@ -181,7 +187,9 @@ async def test_message_sent_while_kernel_down_is_received_once_across_two_crashe
         f"wid = await messaging.start_messaging({N_STEPS}, timeout_seconds=600, "
         f"fib_base={FIB_BASE})\nprint(wid)"
     ).stdout.strip()
-    first.run(wait_cell("(await DBOS.get_event_async(wid, messaging.WAITING_EVENT, 0)) is not None"))
+    first.run(
+        wait_cell("(await DBOS.get_event_async(wid, messaging.WAITING_EVENT, 0)) is not None")
+    )
     first.kill()
 
     # No kernel runs now: the message goes straight into the database from this process.
@@ -195,8 +203,10 @@ async def test_message_sent_while_kernel_down_is_received_once_across_two_crashe
     # Recovery receives it; kill again while the steps run, after the message was consumed.
     second = kernel_factory()
     second.run(setup_cell("messaging"))
-    wait_until(lambda: messages_to(data_dir, wid) == [(messaging.TOPIC, True)],
-               "the recovered workflow consumed the message")
+    wait_until(
+        lambda: messages_to(data_dir, wid) == [(messaging.TOPIC, True)],
+        "the recovered workflow consumed the message",
+    )
     second.kill()
     assert workflow_status(data_dir, "messaging", wid) == "PENDING"
 
@@ -259,8 +269,9 @@ def _immutable(path: Path, on: bool) -> None:
         return
     if shutil.which("chattr") is None:
         pytest.skip("chattr is missing: cannot make a file read-only for root")
-    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        ["chattr", "+i" if on else "-i", str(path)], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         reason = f"chattr does not work here: {done.stderr.strip()}"
         print(f"SKIP reason: {reason}")
@@ -302,14 +313,20 @@ async def test_file_locked_by_another_program_one_line_then_nothing_lost(data_di
     wid = await _committed_workflow()
     path = data_dir / "wfcomm-events.sqlite"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sqlite3, sys
             conn = sqlite3.connect({str(path)!r}, isolation_level=None)
             conn.execute("BEGIN IMMEDIATE")
             print("holding", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
@@ -353,13 +370,27 @@ class PrivateServer:
         self._pg("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
 
     def _pg(self, tool: str, *args: str) -> None:
-        done = subprocess.run([*self.as_postgres, str(PG_BIN / tool), *args],
-                              capture_output=True, text=True, check=False, timeout=120)
+        done = subprocess.run(
+            [*self.as_postgres, str(PG_BIN / tool), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
         assert done.returncode == 0, f"{tool} failed: {done.stderr.strip()}"
 
     def start(self) -> None:
-        self._pg("pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w",
-                 "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+        self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.folder / "data"),
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._pg("pg_ctl", "-D", str(self.folder / "data"), "-m", mode, "-w", "stop")
@@ -420,11 +451,11 @@ def dbos_warnings() -> Iterator[Collected]:
     logging.getLogger("dbos").removeHandler(handler)
 
 
-async def test_postgres_stopped_mid_run_one_line_then_workflow_finishes(private_pg, data_dir,
-                                                                        dbos_warnings):
+async def test_postgres_stopped_mid_run_one_line_then_workflow_finishes(
+    private_pg, data_dir, dbos_warnings
+):
     n, base = 6, 24
-    await wfcomm_helpers.start("events", database_url=private_pg.url("wfcomm_faults"),
-                               quiet=True)
+    await wfcomm_helpers.start("events", database_url=private_pg.url("wfcomm_faults"), quiet=True)
     try:
         wid = await events.start_events(n, fib_base=base)
         deadline = time.monotonic() + 60

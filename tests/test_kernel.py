@@ -41,7 +41,9 @@ def test_sync_dbos_calls_raise_in_a_kernel_even_with_nest_asyncio(kernel) -> Non
     assert kernel.run(code).stdout == expected
     # The async API works in the same kernel.
     assert kernel.run("print(await events.get_event(wid, 'status', 10))").stdout in (
-        "started\n", "processing_step_1\n", "completed\n",
+        "started\n",
+        "processing_step_1\n",
+        "completed\n",
     )
 
 
@@ -79,7 +81,9 @@ def test_kit_errors_show_as_one_line_without_a_traceback(kernel) -> None:
     assert "Traceback" not in out.stdout + out.stderr
 
 
-def test_a_second_kernel_on_the_same_file_gets_one_clear_line(kernel_factory, data_dir: Path) -> None:
+def test_a_second_kernel_on_the_same_file_gets_one_clear_line(
+    kernel_factory, data_dir: Path
+) -> None:
     first = kernel_factory()
     first.run(SETUP)
     second = kernel_factory()

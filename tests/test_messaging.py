@@ -39,7 +39,9 @@ async def test_reject_cancels_yet_dbos_records_success(running_app) -> None:
     wid = await messaging.start_messaging(3, timeout_seconds=30, fib_base=BASE)
     await messaging.send_decision(wid, False, "budget")
     assert await workflow_result(wid, timeout=30) == {
-        "status": "cancelled", "reason": "Not approved: budget", "results": [],
+        "status": "cancelled",
+        "reason": "Not approved: budget",
+        "results": [],
     }
     # "cancelled" is the workflow's answer; to DBOS the workflow succeeded.
     assert (await workflow_summary(wid)).status == "SUCCESS"
@@ -117,9 +119,11 @@ async def test_send_to_an_unknown_id_fails_clearly(running_app) -> None:
         ([1, 2], 'The message must be a JSON object such as {"approved": true}, not an array.'),
         (True, 'The message must be a JSON object such as {"approved": true}, not a boolean.'),
         ({1}, 'The message must be a JSON object such as {"approved": true}, not a Python set.'),
-        ({"blob": "x" * 70_000},
-         "The message is 70012 bytes: keep it under 65536 bytes (store big data elsewhere "
-         "and send a reference)."),
+        (
+            {"blob": "x" * 70_000},
+            "The message is 70012 bytes: keep it under 65536 bytes (store big data elsewhere "
+            "and send a reference).",
+        ),
     ],
 )
 async def test_bad_messages_get_one_line(dbos_app, message: Any, error: str) -> None:

@@ -36,13 +36,31 @@ def run_all(name: str, env: dict[str, str], what: str) -> None:
     nbval exits 0 even when a cell times out (it marks the rest xfail), so count the passes."""
     expected = len(code_cells(load(ROOT / "notebooks" / name)))
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}", f"notebooks/{name}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
+            f"notebooks/{name}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    assert done.returncode == 0, f"{name} ({what}) failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
-    assert re.fullmatch(rf"{expected} passed(, \d+ warnings?)? in .*", summary), f"{name} ({what}): {summary}"
+    assert done.returncode == 0, (
+        f"{name} ({what}) failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
+    )
+    assert re.fullmatch(rf"{expected} passed(, \d+ warnings?)? in .*", summary), (
+        f"{name} ({what}): {summary}"
+    )
 
 
 def test_the_three_notebooks_exist():
@@ -63,7 +81,9 @@ def test_run_all_twice_fresh_then_existing_database(name, tmp_path):
 def test_committed_notebook_is_clean(name):
     notebook = load(ROOT / "notebooks" / name)
     assert notebook["metadata"]["kernelspec"] == {
-        "display_name": "Python 3", "language": "python", "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
     }
     assert "widgets" not in notebook["metadata"], "saved widget state: clear it before committing"
     for cell in code_cells(notebook):
@@ -95,8 +115,13 @@ def test_notebook_follows_the_kit_structure(name):
     assert sum(m.startswith("<details><summary>Hint</summary>\n\n") for m in markdown) >= 2
     assert sum("raise NotImplementedError" in c for c in code) == len(checks)
     text = "\n".join(markdown)
-    for phrase in ("What just happened?", "Where the experiment was wrong", "## Summary",
-                   "## Clean up", "## What's next"):
+    for phrase in (
+        "What just happened?",
+        "Where the experiment was wrong",
+        "## Summary",
+        "## Clean up",
+        "## What's next",
+    ):
         assert phrase in text, phrase
     # The second-process cell runs the kit's command line.
     assert any("!{sys.executable} -m wfcomm_helpers.cli " in c for c in code)

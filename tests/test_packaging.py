@@ -79,7 +79,7 @@ def test_environment_yml_installs_this_package_with_pip_and_pins_nothing_twice()
 
 def test_environment_python_bound_matches_requires_python() -> None:
     conda, _ = conda_entries()
-    python = SpecifierSet(next(e for e in conda if e.startswith("python"))[len("python"):])
+    python = SpecifierSet(next(e for e in conda if e.startswith("python"))[len("python") :])
     requires = SpecifierSet(PROJECT["requires-python"])
     assert floor(python) == floor(requires)
     assert all(requires.contains(v) for v in ("3.10", "3.13") if python.contains(v))
@@ -111,10 +111,16 @@ def test_the_tests_session_is_the_readme_command_and_noxfile_holds_no_versions()
     source = (ROOT / "noxfile.py").read_text()
     assert '"python3", "kit.py", "test"' in source
     tree = ast.parse(source)
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef)) and ast.get_docstring(node)}
-    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
-               and isinstance(n.value, str) and id(n) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef)) and ast.get_docstring(node)
+    }
+    strings = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
     assert not [s for s in strings if VERSION.search(s)], "versions belong in pyproject.toml"
 
 
@@ -157,10 +163,16 @@ def test_pre_commit_strips_outputs_but_keeps_nbval_references() -> None:
         from strip_notebooks import strip
     finally:
         sys.path.remove(str(ROOT / "tools"))
-    reference = new_code_cell("# NBVAL_CHECK_OUTPUT\nprint('hi')", execution_count=3,
-                              outputs=[new_output("stream", name="stdout", text="hi\n")])
-    ordinary = new_code_cell("print('live')", execution_count=4,
-                             outputs=[new_output("stream", name="stdout", text="live\n")])
+    reference = new_code_cell(
+        "# NBVAL_CHECK_OUTPUT\nprint('hi')",
+        execution_count=3,
+        outputs=[new_output("stream", name="stdout", text="hi\n")],
+    )
+    ordinary = new_code_cell(
+        "print('live')",
+        execution_count=4,
+        outputs=[new_output("stream", name="stdout", text="live\n")],
+    )
     notebook = new_notebook(cells=[reference, ordinary], metadata={"widgets": {"state": {}}})
     stripped = strip(nbformat.reads(nbformat.writes(notebook), as_version=nbformat.NO_CONVERT))
     kept, cleared = stripped.cells

@@ -78,7 +78,9 @@ async def test_an_unreachable_postgres_gets_one_line_without_the_password(data_d
         await wfcomm_helpers.start("events", database_url=url, quiet=True)
     message = str(caught.value)
     assert "\n" not in message and "s3cret" not in message
-    assert message.startswith("Cannot reach PostgreSQL at postgresql://learner:***@127.0.0.1:1/wfcomm (")
+    assert message.startswith(
+        "Cannot reach PostgreSQL at postgresql://learner:***@127.0.0.1:1/wfcomm ("
+    )
     assert message.endswith(
         "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
         "or unset it to use SQLite."

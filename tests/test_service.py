@@ -25,8 +25,9 @@ DEADLINE_SECONDS = 120.0
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     """One server for the module (tests use distinct workflow ids), with its data folder."""
     folder = tmp_path_factory.mktemp("serve")
-    running = uvicorn_server(folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"),
-                                               WFCOMM_DATABASE_URL=None))
+    running = uvicorn_server(
+        folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"), WFCOMM_DATABASE_URL=None)
+    )
     yield running, folder / "data"
     assert running.stop() == 0, running.output()
 
@@ -81,16 +82,22 @@ def test_seed_httpie_calls_work_unchanged(http: httpx.Client) -> None:
         },
     }
     result = http.get("/workflow-events/seed-events/result", params={"timeout": 60}).json()
-    assert result == {"workflow_id": "seed-events", "event_key": "result",
-                      "value": {"total_steps": 3, "results": expected_results(3)}}
+    assert result == {
+        "workflow_id": "seed-events",
+        "event_key": "result",
+        "value": {"total_steps": 3, "results": expected_results(3)},
+    }
     # status turns 'completed' just after result is set: read it once the workflow has ended
     assert finished(http, "seed-events")["status"] == "SUCCESS"
     status = http.get("/workflow-events/seed-events/status").json()  # default timeout 5
     assert status["value"] == "completed"
     assert http.get("/workflow-events/seed-events/all").json() == {
         "workflow_id": "seed-events",
-        "events": {"status": "completed", "progress": 100,
-                   "result": {"total_steps": 3, "results": expected_results(3)}},
+        "events": {
+            "status": "completed",
+            "progress": 100,
+            "result": {"total_steps": 3, "results": expected_results(3)},
+        },
     }
 
     started = http.post("/start-workflow-messaging/seed-msg/2").json()
@@ -113,8 +120,10 @@ def test_seed_httpie_calls_work_unchanged(http: httpx.Client) -> None:
     health = http.get("/health").json()
     assert health["status"] == "ok" and health["memory_mb"] > 0
     assert health["memory_mb"] == round(health["memory_mb"], 2)
-    assert finished(http, "seed-msg")["result"] == {"status": "completed",
-                                                     "results": expected_results(2)}
+    assert finished(http, "seed-msg")["result"] == {
+        "status": "completed",
+        "results": expected_results(2),
+    }
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -128,8 +137,10 @@ def one_line_error(response: httpx.Response, status: int) -> str:
 
 
 def test_unknown_ids_are_404_at_once(http: httpx.Client) -> None:
-    unknown = ("No workflow with id 'nope' in this database: start one first, or check the id "
-               "for typos (ids are case-sensitive).")
+    unknown = (
+        "No workflow with id 'nope' in this database: start one first, or check the id "
+        "for typos (ids are case-sensitive)."
+    )
     # An hour's timeout: if the server waited for the event, this client would give up at 60 s.
     calls = [
         http.get("/workflow-events/nope/status", params={"timeout": 3600}),
@@ -147,7 +158,8 @@ def test_other_pattern_ids_are_409(http: httpx.Client) -> None:
     http.post("/start-workflow-events/taken/1").raise_for_status()
     assert one_line_error(http.post("/start-workflow-streaming/taken/1"), 409) == (
         "Workflow 'taken' is an events workflow, not a streaming one: use a new id for this "
-        "pattern.")
+        "pattern."
+    )
     for response in (
         http.post("/start-workflow-messaging/taken/1"),
         http.post("/send-message/taken", json={"approved": True}),
@@ -162,23 +174,72 @@ def test_other_pattern_ids_are_409(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "params", "detail"),
     [
-        ("POST", "/start-workflow-events/a/0", {}, "The step count must be between 1 and 100, not 0."),
-        ("POST", "/start-workflow-events/a/101", {}, "The step count must be between 1 and 100, not 101."),
-        ("POST", "/start-workflow-streaming/a/abc", {}, "The step count must be a whole number, not 'abc'."),
-        ("POST", "/start-workflow-events/a/2", {"fib_base": 99},
-         "The Fibonacci base must be between 0 and 32 (fib(32) takes about a second), not 99."),
-        ("POST", "/start-workflow-messaging/a/2", {"timeout": -1},
-         "The approval timeout must be between 0 and 3600 seconds, not '-1'."),
-        ("GET", "/workflow-events/a/status", {"timeout": "soon"},
-         "The timeout must be a number of seconds, not 'soon'."),
-        ("GET", "/workflow-events/a/status", {"timeout": 4000},
-         "The timeout must be between 0 and 3600 seconds, not '4000'."),
-        ("GET", "/workflow-events/a/colour", {},
-         "Unknown event key 'colour': use one of progress, status, result."),
-        ("GET", "/workflow-stream/a", {"offset": -1}, "The stream offset counts from 0; -1 is negative."),
-        ("GET", "/workflow-stream/a/follow", {"offset": "x"},
-         "The stream offset must be a whole number, not 'x'."),
-        ("GET", "/workflows/a", {"timeout": "x"}, "The timeout must be a number of seconds, not 'x'."),
+        (
+            "POST",
+            "/start-workflow-events/a/0",
+            {},
+            "The step count must be between 1 and 100, not 0.",
+        ),
+        (
+            "POST",
+            "/start-workflow-events/a/101",
+            {},
+            "The step count must be between 1 and 100, not 101.",
+        ),
+        (
+            "POST",
+            "/start-workflow-streaming/a/abc",
+            {},
+            "The step count must be a whole number, not 'abc'.",
+        ),
+        (
+            "POST",
+            "/start-workflow-events/a/2",
+            {"fib_base": 99},
+            "The Fibonacci base must be between 0 and 32 (fib(32) takes about a second), not 99.",
+        ),
+        (
+            "POST",
+            "/start-workflow-messaging/a/2",
+            {"timeout": -1},
+            "The approval timeout must be between 0 and 3600 seconds, not '-1'.",
+        ),
+        (
+            "GET",
+            "/workflow-events/a/status",
+            {"timeout": "soon"},
+            "The timeout must be a number of seconds, not 'soon'.",
+        ),
+        (
+            "GET",
+            "/workflow-events/a/status",
+            {"timeout": 4000},
+            "The timeout must be between 0 and 3600 seconds, not '4000'.",
+        ),
+        (
+            "GET",
+            "/workflow-events/a/colour",
+            {},
+            "Unknown event key 'colour': use one of progress, status, result.",
+        ),
+        (
+            "GET",
+            "/workflow-stream/a",
+            {"offset": -1},
+            "The stream offset counts from 0; -1 is negative.",
+        ),
+        (
+            "GET",
+            "/workflow-stream/a/follow",
+            {"offset": "x"},
+            "The stream offset must be a whole number, not 'x'.",
+        ),
+        (
+            "GET",
+            "/workflows/a",
+            {"timeout": "x"},
+            "The timeout must be a number of seconds, not 'x'.",
+        ),
     ],
 )
 def test_bad_numbers_are_422_with_one_line(
@@ -193,7 +254,8 @@ def test_send_bodies_that_are_not_json_objects_are_422(http: httpx.Client) -> No
     assert one_line_error(not_json, 422).startswith("The request body is not JSON")
     not_object = http.post("/send-message/body", json=[True])
     assert one_line_error(not_object, 422) == (
-        'The message must be a JSON object such as {"approved": true}, not an array.')
+        'The message must be a JSON object such as {"approved": true}, not an array.'
+    )
 
 
 def test_event_not_set_within_timeout_is_the_seeds_404(http: httpx.Client) -> None:
@@ -219,16 +281,25 @@ def notifications_to(data_dir: Path, workflow_id: str) -> int:
 def test_status_endpoint_shows_the_messaging_outcome(http: httpx.Client) -> None:
     http.post("/start-workflow-messaging/outcome/2").raise_for_status()
     waiting = http.get("/workflows/outcome").json()
-    assert waiting == {"workflow_id": "outcome", "workflow_name": "messaging_workflow",
-                       "pattern": "messaging", "status": "PENDING", "done": False,
-                       "result": None, "error": None}
+    assert waiting == {
+        "workflow_id": "outcome",
+        "workflow_name": "messaging_workflow",
+        "pattern": "messaging",
+        "status": "PENDING",
+        "done": False,
+        "result": None,
+        "error": None,
+    }
     still = http.get("/workflows/outcome", params={"timeout": 0.5}).json()
     assert still["status"] == "PENDING" and not still["done"]
     http.post("/send-message/outcome", json={"approved": False, "reason": "too costly"})
     report = finished(http, "outcome")
     assert report["status"] == "SUCCESS"  # "cancelled" is the workflow's answer, not DBOS's state
-    assert report["result"] == {"status": "cancelled", "reason": "Not approved: too costly",
-                                "results": []}
+    assert report["result"] == {
+        "status": "cancelled",
+        "reason": "Not approved: too costly",
+        "results": [],
+    }
 
 
 def test_send_with_an_idempotency_key_is_stored_once(
@@ -240,15 +311,18 @@ def test_send_with_an_idempotency_key_is_stored_once(
         http.post(f"/start-workflow-messaging/{wid}/1", params={"timeout": 0}).raise_for_status()
         assert finished(http, wid)["result"]["status"] == "cancelled"
     for _ in range(3):
-        http.post("/send-message/keyed", json={"approved": True},
-                  params={"idempotency_key": "retry-1"}).raise_for_status()
+        http.post(
+            "/send-message/keyed", json={"approved": True}, params={"idempotency_key": "retry-1"}
+        ).raise_for_status()
         http.post("/send-message/unkeyed", json={"approved": True}).raise_for_status()
     assert notifications_to(data_dir, "keyed") == 1
     assert notifications_to(data_dir, "unkeyed") == 3
-    empty_key = http.post("/send-message/keyed", json={"approved": True},
-                          params={"idempotency_key": " "})
+    empty_key = http.post(
+        "/send-message/keyed", json={"approved": True}, params={"idempotency_key": " "}
+    )
     assert one_line_error(empty_key, 422) == (
-        "The idempotency key is empty: leave it out or give it text.")
+        "The idempotency key is empty: leave it out or give it text."
+    )
 
 
 # --- streaming: offsets and SSE ----------------------------------------------------------
@@ -323,8 +397,12 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
     assert [r["result"] for r in reports] == [expected_results(2, 31)] * 3
     client = DBOSClient(system_database_url=f"sqlite:///{data / 'wfcomm-serve.sqlite'}")
     try:
-        steps = [s for wid in ids for s in client.list_workflow_steps(wid)
-                 if s["function_name"] == "fibonacci_step"]
+        steps = [
+            s
+            for wid in ids
+            for s in client.list_workflow_steps(wid)
+            if s["function_name"] == "fibonacci_step"
+        ]
         ends = [client.list_workflows(workflow_ids=[wid])[0].updated_at for wid in ids]
     finally:
         client.destroy()
@@ -343,8 +421,9 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
 
 @pytest.mark.postgres
 def test_service_on_postgres(tmp_path: Path, data_dir: Path, pg_url: str) -> None:
-    running = uvicorn_server(tmp_path, child_env(WFCOMM_DATA_DIR=str(data_dir),
-                                                 WFCOMM_DATABASE_URL=pg_url))
+    running = uvicorn_server(
+        tmp_path, child_env(WFCOMM_DATA_DIR=str(data_dir), WFCOMM_DATABASE_URL=pg_url)
+    )
     try:
         with httpx.Client(base_url=running.url, timeout=60) as http:
             assert not (data_dir / "wfcomm-serve.sqlite").exists()
@@ -354,18 +433,23 @@ def test_service_on_postgres(tmp_path: Path, data_dir: Path, pg_url: str) -> Non
             http.post("/start-workflow-streaming/pg-stream/2").raise_for_status()
             values, _ = read_until_closed(http, "pg-stream")
             check_stream(values, 2)
-            with connect_sse(http, "GET", "/workflow-stream/pg-stream/follow",
-                             params={"offset": 3}) as source:
+            with connect_sse(
+                http, "GET", "/workflow-stream/pg-stream/follow", params={"offset": 3}
+            ) as source:
                 followed = [json.loads(e.data) for e in source.iter_sse() if e.event == "value"]
             assert followed == values[3:]
             http.post("/start-workflow-messaging/pg-msg/1").raise_for_status()
-            http.post("/send-message/pg-msg", json={"approved": True},
-                      params={"idempotency_key": "k"}).raise_for_status()
-            assert finished(http, "pg-msg")["result"] == {"status": "completed",
-                                                          "results": expected_results(1)}
+            http.post(
+                "/send-message/pg-msg", json={"approved": True}, params={"idempotency_key": "k"}
+            ).raise_for_status()
+            assert finished(http, "pg-msg")["result"] == {
+                "status": "completed",
+                "results": expected_results(1),
+            }
             assert one_line_error(http.get("/workflows/nope"), 404).startswith("No workflow")
             assert "is an events workflow" in one_line_error(
-                http.post("/send-message/pg-events", json={"approved": True}), 409)
+                http.post("/send-message/pg-events", json={"approved": True}), 409
+            )
     finally:
         assert running.stop() == 0, running.output()
 

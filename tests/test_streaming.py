@@ -22,8 +22,14 @@ def expected_stream(n: int) -> list[dict]:
     values: list[dict] = [{"type": "start", "message": f"Starting {n} steps"}]
     for i in range(n):
         step = i + 1
-        values.append({"type": "progress", "step": step, "total_steps": n,
-                       "message": f"Processing step {step}/{n}"})
+        values.append(
+            {
+                "type": "progress",
+                "step": step,
+                "total_steps": n,
+                "message": f"Processing step {step}/{n}",
+            }
+        )
         values.append({"type": "result", "step": step, "result": fibonacci_result(BASE + i)})
     values.append({"type": "complete", "message": f"Completed {n} steps", "total_results": n})
     return values

@@ -40,8 +40,9 @@ async def counting_receiver(n: int) -> list[Any]:
 
 
 @pytest.fixture
-async def slow_poll_app(data_dir: Path, monkeypatch: pytest.MonkeyPatch
-                        ) -> AsyncIterator[runtime.Runtime]:
+async def slow_poll_app(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[runtime.Runtime]:
     monkeypatch.setenv("WFCOMM_SQLITE_POLL_SEC", str(SLOW_POLL_SEC))
     app = await wfcomm_helpers.start("test", quiet=True)
     assert _get_dbos_instance()._sys_db._notification_listener_polling_interval_sec == SLOW_POLL_SEC

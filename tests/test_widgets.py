@@ -46,16 +46,22 @@ def test_events_panel_runs_to_completed_and_refuses_a_double_click(kernel):
         "sorted(_j.loads(__import__('html').unescape(p.all_events.value[5:-6])))]",
     )
     assert got == [
-        100, "completed", "3 steps: fib(18)=2584, fib(19)=4181, fib(20)=6765", None,
+        100,
+        "completed",
+        "3 steps: fib(18)=2584, fib(19)=4181, fib(20)=6765",
+        None,
         ["progress", "result", "status"],
     ]
     # Once the workflow has started, a click names it; after the end, Start runs a new one.
     first = state(kernel, "p.workflow_id")
     assert state(
-        kernel, "p.notice.value",
+        kernel,
+        "p.notice.value",
         "p.start_button.click()\nwhile p.workflow_id is None: await asyncio.sleep(0.01)\n"
         "p.start_button.click()",
-    ) == busy("events").replace("The events workflow you started", "Events workflow " + state(kernel, "p.workflow_id"))
+    ) == busy("events").replace(
+        "The events workflow you started", "Events workflow " + state(kernel, "p.workflow_id")
+    )
     kernel.run("await p.wait_idle()")
     assert state(kernel, f"[p.status.value, p.workflow_id != {first!r}]") == ["completed", True]
 
@@ -68,7 +74,9 @@ def test_events_panel_bad_step_count_is_one_line(kernel):
         "p.start_button.click()\nawait p.wait_idle()"
     )
     assert state(kernel, "[p.notice.value, p.status.value, p.workflow_id]") == [
-        "The step count must be between 1 and 100, not 500.", "not started", None,
+        "The step count must be between 1 and 100, not 500.",
+        "not started",
+        None,
     ]
 
 
@@ -82,7 +90,8 @@ def test_messaging_panel_approve_reject_and_misclicks(kernel):
         busy("messaging")
     )
     assert state(
-        kernel, "p.notice.value",
+        kernel,
+        "p.notice.value",
         WAIT_FOR_RECV + "p.text.value = 'looks good'\n"
         "p.approve_button.click()\np.approve_button.click()\np.reject_button.click()",
     ) == (
@@ -91,18 +100,22 @@ def test_messaging_panel_approve_reject_and_misclicks(kernel):
     )
     kernel.run("await p.wait_idle()")
     assert state(
-        kernel, "[p.view.outcome.value, p.view.dbos_status.value, p.view.countdown.value, p.last_error]"
+        kernel,
+        "[p.view.outcome.value, p.view.dbos_status.value, p.view.countdown.value, p.last_error]",
     ) == ["completed: 2 steps ran", "DBOS status: SUCCESS", "done", None]
     assert state(kernel, "p.notice.value", "p.decision = None\np.approve_button.click()") == (
         f"{state(kernel, 'p.workflow_id')} has finished: press Start for a new workflow."
     )
 
     kernel.run(
-        "p.start_button.click()\n" + WAIT_FOR_RECV
+        "p.start_button.click()\n"
+        + WAIT_FOR_RECV
         + "p.text.value = 'too risky'\np.reject_button.click()\nawait p.wait_idle()"
     )
     assert state(kernel, "[p.view.outcome.value, p.view.dbos_status.value, p.last_error]") == [
-        "cancelled: Not approved: too risky", "DBOS status: SUCCESS", None,
+        "cancelled: Not approved: too risky",
+        "DBOS status: SUCCESS",
+        None,
     ]
 
 
@@ -117,23 +130,30 @@ def test_messaging_panel_countdown_and_idle_workflow_times_out(kernel):
         "while not p.idle_view.countdown.value.startswith('waiting'): await asyncio.sleep(0.01)"
     )
     assert state(kernel, "p.idle_view.countdown.value") in (
-        "waiting for a decision: 2 s left", "waiting for a decision: 1 s left",
+        "waiting for a decision: 2 s left",
+        "waiting for a decision: 1 s left",
     )
     kernel.run("await p.wait_idle()")
     assert state(
-        kernel, "[p.idle_view.outcome.value, p.idle_view.dbos_status.value, "
-        "p.idle_view.countdown.value, p.last_error]"
+        kernel,
+        "[p.idle_view.outcome.value, p.idle_view.dbos_status.value, "
+        "p.idle_view.countdown.value, p.last_error]",
     ) == [
         "cancelled: Timeout: no message on topic 'notification' within 2 s",
-        "DBOS status: SUCCESS", "done", None,
+        "DBOS status: SUCCESS",
+        "done",
+        None,
     ]
 
 
 EXPECTED_LOG = [
     "[0] start: Starting 3 steps",
-    "[1] progress: Processing step 1/3", "[2] result: step 1: fib(15) = 610",
-    "[3] progress: Processing step 2/3", "[4] result: step 2: fib(16) = 987",
-    "[5] progress: Processing step 3/3", "[6] result: step 3: fib(17) = 1597",
+    "[1] progress: Processing step 1/3",
+    "[2] result: step 1: fib(15) = 610",
+    "[3] progress: Processing step 2/3",
+    "[4] result: step 2: fib(16) = 987",
+    "[5] progress: Processing step 3/3",
+    "[6] result: step 3: fib(17) = 1597",
     "[7] complete: Completed 3 steps",
 ]
 
@@ -148,7 +168,9 @@ def test_streaming_panel_two_readers_and_reread(kernel):
         busy("streaming")
     )
     kernel.run("await p.wait_idle()")
-    got = state(kernel, "[p.log.lines(), p.live.lines(), p.log.count.value, p.closed.value, p.last_error]")
+    got = state(
+        kernel, "[p.log.lines(), p.live.lines(), p.log.count.value, p.closed.value, p.last_error]"
+    )
     assert got == [EXPECTED_LOG, EXPECTED_LOG, "8 values", "closed", None]
     kernel.run("p.offset.value = 5\np.reread_button.click()\nawait p.wait_idle()")
     assert state(kernel, "[p.reread.lines(), p.notice.value, p.log.n]") == [
@@ -196,7 +218,10 @@ def test_buttons_after_the_clean_up_cell_say_to_rerun_the_setup_cell(kernel):
         "cell, then press the button again."
     )
     assert state(kernel, "[p.start(), p.start_idle(), p.notice.value, p.busy]") == [
-        False, False, stopped, False,
+        False,
+        False,
+        stopped,
+        False,
     ]
     assert state(kernel, "p.notice.value", "p.approve_button.click()") == (
         "Press Start first: there is no workflow to approve yet."

@@ -43,11 +43,19 @@ class Learner:
 
     def __init__(self, name: str, pg_url: str, data_dir: Path) -> None:
         self.name, self.workflow_id = name, f"{name}-wf"
-        env = {**os.environ, "WFCOMM_DATABASE_URL": pg_url, "WFCOMM_EXECUTOR_ID": name,
-               "WFCOMM_DATA_DIR": str(data_dir)}
+        env = {
+            **os.environ,
+            "WFCOMM_DATABASE_URL": pg_url,
+            "WFCOMM_EXECUTOR_ID": name,
+            "WFCOMM_DATA_DIR": str(data_dir),
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", LEARNER, self.workflow_id], env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [sys.executable, "-c", LEARNER, self.workflow_id],
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def next_line(self) -> str:
@@ -73,8 +81,12 @@ def teacher(pg_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m wfcomm_helpers.workshop ...` with the URL in WFCOMM_DATABASE_URL."""
     env = {**os.environ, "WFCOMM_DATABASE_URL": pg_url}
     return subprocess.run(
-        [sys.executable, "-m", "wfcomm_helpers.workshop", *args], env=env, text=True,
-        capture_output=True, timeout=120, check=False,
+        [sys.executable, "-m", "wfcomm_helpers.workshop", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -104,7 +116,9 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
         result = teacher(pg_url, "pending")
         assert result.returncode == 0, result.stderr
         assert sorted(listed(result)) == [
-            ("ada-wf", "ada"), ("grace-wf", "grace"), ("linus-wf", "linus")
+            ("ada-wf", "ada"),
+            ("grace-wf", "grace"),
+            ("linus-wf", "linus"),
         ]
         assert result.stderr == "3 waiting for approval.\n"
         only = teacher(pg_url, "pending", "--learner", "linus")
@@ -114,8 +128,9 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
         database = make_url(pg_url).database
         shown = make_url(pg_url).render_as_string(hide_password=True)
         twin = kernel_factory({"WFCOMM_DATABASE_URL": pg_url, "WFCOMM_EXECUTOR_ID": "ada"})
-        cell = twin.run("import wfcomm_helpers\nawait wfcomm_helpers.start('messaging')",
-                        allow_error=True)
+        cell = twin.run(
+            "import wfcomm_helpers\nawait wfcomm_helpers.start('messaging')", allow_error=True
+        )
         assert cell.stderr == (
             f"DatabaseInUseError: App wfcomm-messaging with executor id 'ada' is already "
             f"running on {shown}: shut that kernel down, or give this process its own id with "
@@ -129,24 +144,33 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
         assert (result.returncode, result.stdout) == (0, "Rejected grace-wf (learner grace).\n")
         assert ada.outcome() == COMPLETED
         assert grace.outcome() == {
-            "status": "cancelled", "reason": "Not approved: too many steps", "results": []
+            "status": "cancelled",
+            "reason": "Not approved: too many steps",
+            "results": [],
         }
 
         result = teacher(pg_url, "approve-all")
         assert (result.returncode, result.stdout, result.stderr) == (
-            0, "Approved linus-wf (learner linus).\n", "1 approved.\n"
+            0,
+            "Approved linus-wf (learner linus).\n",
+            "1 approved.\n",
         )
         assert linus.outcome() == COMPLETED
 
         result = teacher(pg_url, "pending")
         assert (result.returncode, result.stdout, result.stderr) == (
-            0, "", "0 waiting for approval.\n"
+            0,
+            "",
+            "0 waiting for approval.\n",
         )
         late = teacher(pg_url, "reject", "ada-wf")
         assert (late.returncode, late.stdout, late.stderr) == (
-            1, "",
-            ("Error: Workflow 'ada-wf' is not waiting any more (DBOS status SUCCESS): nothing "
-            "was sent; `wfcomm workshop pending` lists the ones that wait.\n"),
+            1,
+            "",
+            (
+                "Error: Workflow 'ada-wf' is not waiting any more (DBOS status SUCCESS): nothing "
+                "was sent; `wfcomm workshop pending` lists the ones that wait.\n"
+            ),
         )
 
         # reset() on the shared server wipes only its own executor's workflows.

@@ -34,8 +34,9 @@ def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if is_reference(cell):
             counts[index] = cell.get("execution_count")
             cell.metadata["keep_output"] = True
-    strip_output(notebook, keep_output=None, keep_count=False, keep_id=True,
-                 extra_keys=VOLATILE_KEYS)
+    strip_output(
+        notebook, keep_output=None, keep_count=False, keep_id=True, extra_keys=VOLATILE_KEYS
+    )
     for index, count in counts.items():
         notebook.cells[index].metadata.pop("keep_output")
         notebook.cells[index].execution_count = count

@@ -37,8 +37,11 @@ def _check_utf8(number: int, arg: str) -> None:
             shown = arg.encode(errors="surrogateescape").decode(errors="backslashreplace")
         except UnicodeEncodeError:  # a surrogate no terminal byte maps to: main(argv) in Python
             shown = arg.encode(errors="backslashreplace").decode()
-        _fail(f"Argument {number} ('{shown}') is not UTF-8 text: set the terminal to UTF-8 "
-              "(e.g. export LANG=C.UTF-8) and type it again.", 2)
+        _fail(
+            f"Argument {number} ('{shown}') is not UTF-8 text: set the terminal to UTF-8 "
+            "(e.g. export LANG=C.UTF-8) and type it again.",
+            2,
+        )
 
 
 def _usage_line(exc: Any) -> str:
@@ -51,8 +54,10 @@ def _usage_line(exc: Any) -> str:
         return f"Missing command: add one of those listed above (`{command} --help`)."
     if isinstance(option, str) and _is_number(option):
         # `wfcomm events start -1`: click takes a negative number for an option.
-        return (f"{option} is not an option, and step counts, offsets and timeouts cannot be "
-                f"negative: see `{command} --help`.")
+        return (
+            f"{option} is not an option, and step counts, offsets and timeouts cannot be "
+            f"negative: see `{command} --help`."
+        )
     return f"{text.splitlines()[0].rstrip('.')}: see `{command} --help`."
 
 
@@ -73,8 +78,10 @@ def _broken_install(exc: ImportError, args: list[str]) -> NoReturn:
         from .extras import MissingExtraError
 
         _fail(str(MissingExtraError(exc.name, "cli")))
-    _fail(f"cannot import {exc.name or 'a module'} ({_one_line(exc)}): run "
-          "`python -m wfcomm_helpers.doctor` to see what to fix.")
+    _fail(
+        f"cannot import {exc.name or 'a module'} ({_one_line(exc)}): run "
+        "`python -m wfcomm_helpers.doctor` to see what to fix."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except WfcommError as exc:
         _fail(_one_line(exc))
-    except Exception as exc:  # noqa: BLE001 - the last resort that keeps errors to one line
+    except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # A usage error (click's, or the click typer vendors): one line, no usage box.
             _fail(_usage_line(exc), exc.exit_code or 2)

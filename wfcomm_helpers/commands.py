@@ -38,12 +38,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-events_app = typer.Typer(help="Pattern 1, events: the workflow publishes, you read.",
-                         no_args_is_help=True)
-messaging_app = typer.Typer(help="Pattern 2, messaging: you send, the workflow receives once.",
-                            no_args_is_help=True)
-streaming_app = typer.Typer(help="Pattern 3, streaming: the workflow appends, you read by offset.",
-                            no_args_is_help=True)
+events_app = typer.Typer(
+    help="Pattern 1, events: the workflow publishes, you read.", no_args_is_help=True
+)
+messaging_app = typer.Typer(
+    help="Pattern 2, messaging: you send, the workflow receives once.", no_args_is_help=True
+)
+streaming_app = typer.Typer(
+    help="Pattern 3, streaming: the workflow appends, you read by offset.", no_args_is_help=True
+)
 app.add_typer(events_app, name="events")
 app.add_typer(messaging_app, name="messaging")
 app.add_typer(streaming_app, name="streaming")
@@ -61,15 +64,19 @@ class Options:
 def root(
     ctx: typer.Context,
     url: str | None = typer.Option(
-        None, "--url", envvar="WFCOMM_URL",
+        None,
+        "--url",
+        envvar="WFCOMM_URL",
         help="Talk to `wfcomm serve` at this URL instead of the database.",
     ),
     database_url: str | None = typer.Option(
-        None, "--database-url",
+        None,
+        "--database-url",
         help="The database (default: WFCOMM_DATABASE_URL, else the app's SQLite file).",
     ),
     app_name: str | None = typer.Option(
-        None, "--app",
+        None,
+        "--app",
         help="The app whose database to use (default: the pattern's notebook app).",
     ),
 ) -> None:
@@ -98,8 +105,9 @@ def checked(check: Callable[..., T], *args: Any) -> Callable[[Any], T]:
 
 
 def id_argument() -> Any:
-    return typer.Argument(..., parser=checked(validation.workflow_id),
-                          help="The id a start command printed.")
+    return typer.Argument(
+        ..., parser=checked(validation.workflow_id), help="The id a start command printed."
+    )
 
 
 def id_option(text: str = "Workflow id (default: new).") -> Any:
@@ -111,8 +119,9 @@ def steps_argument(text: str) -> Any:
 
 
 def offset_option() -> Any:
-    return typer.Option(0, "--offset", parser=checked(validation.offset),
-                        help="First offset to read (from 0).")
+    return typer.Option(
+        0, "--offset", parser=checked(validation.offset), help="First offset to read (from 0)."
+    )
 
 
 def say(text: str) -> None:
@@ -129,8 +138,9 @@ async def _connect(opts: Options, default_app: str) -> Connection:
     return await DirectConnection.open(opts.app or default_app, opts.database_url)
 
 
-def run(ctx: typer.Context, default_app: str,
-        action: Callable[[Connection], Awaitable[None]]) -> None:
+def run(
+    ctx: typer.Context, default_app: str, action: Callable[[Connection], Awaitable[None]]
+) -> None:
     """Open the connection ``ctx`` asks for, run ``action`` on it, close it."""
 
     async def go() -> None:
@@ -145,9 +155,11 @@ def run(ctx: typer.Context, default_app: str,
 
 def _note_enqueued(conn: Connection, workflow_id: str) -> None:
     if isinstance(conn, DirectConnection) and conn.app_is_running() is False:
-        say(f"{workflow_id} is enqueued on {conn.where}; no app holds that database now, so it "
+        say(
+            f"{workflow_id} is enqueued on {conn.where}; no app holds that database now, so it "
             f"starts when the notebook's setup cell (or `wfcomm serve --app "
-            f"{conn.app.removeprefix('wfcomm-')}`) runs.")
+            f"{conn.app.removeprefix('wfcomm-')}`) runs."
+        )
 
 
 def _started(conn: Connection, kind: str, workflow_id: str, detail: str) -> None:
@@ -164,8 +176,12 @@ def events_start(
     ctx: typer.Context,
     n_steps: int = steps_argument("How many steps (1-100)."),
     workflow_id: str | None = id_option(),
-    fib_base: int = typer.Option(DEFAULT_FIB_BASE, "--fib-base", parser=checked(validation.fib_base),
-                                 help="Step i computes fib(B+i)."),
+    fib_base: int = typer.Option(
+        DEFAULT_FIB_BASE,
+        "--fib-base",
+        parser=checked(validation.fib_base),
+        help="Step i computes fib(B+i).",
+    ),
 ) -> None:
     """Start an events workflow; prints its id."""
 
@@ -181,8 +197,12 @@ def events_get(
     ctx: typer.Context,
     workflow_id: str = id_argument(),
     key: str = typer.Argument(..., help="status, progress or result."),
-    timeout: float = typer.Option(5.0, "--timeout", parser=checked(validation.timeout_seconds),
-                                  help="Seconds to wait for an unset key."),
+    timeout: float = typer.Option(
+        5.0,
+        "--timeout",
+        parser=checked(validation.timeout_seconds),
+        help="Seconds to wait for an unset key.",
+    ),
 ) -> None:
     """Print one event's value, waiting up to --timeout seconds for it to be set."""
 
@@ -217,9 +237,11 @@ def messaging_start(
     n_steps: int = steps_argument("How many steps to run once approved (1-100)."),
     workflow_id: str | None = id_option(),
     timeout: float = typer.Option(
-        DEFAULT_TIMEOUT_SECONDS, "--timeout",
+        DEFAULT_TIMEOUT_SECONDS,
+        "--timeout",
         parser=checked(validation.timeout_seconds, "The approval timeout"),
-        help="Seconds the workflow waits for a decision."),
+        help="Seconds the workflow waits for a decision.",
+    ),
 ) -> None:
     """Start a messaging workflow that waits for approval; prints its id."""
 
@@ -230,13 +252,17 @@ def messaging_start(
     run(ctx, "messaging", action)
 
 
-def _send(ctx: typer.Context, workflow_id: str, message: dict[str, Any],
-          idempotency_key: str | None) -> None:
+def _send(
+    ctx: typer.Context, workflow_id: str, message: dict[str, Any], idempotency_key: str | None
+) -> None:
     async def action(conn: Connection) -> None:
         await conn.send(workflow_id, message, idempotency_key)
         emit(message)
-        once = (f" (idempotency key {idempotency_key!r}: delivered once however often sent)"
-                if idempotency_key else "")
+        once = (
+            f" (idempotency key {idempotency_key!r}: delivered once however often sent)"
+            if idempotency_key
+            else ""
+        )
         say(f"Sent to {workflow_id}{once}.")
 
     run(ctx, "messaging", action)
@@ -244,7 +270,8 @@ def _send(ctx: typer.Context, workflow_id: str, message: dict[str, Any],
 
 @messaging_app.command("approve")
 def messaging_approve(
-    ctx: typer.Context, workflow_id: str = id_argument(),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
     message: str = typer.Option("Approved", "--message", help="Text sent with the approval."),
 ) -> None:
     """Approve: {"approved": true, "message": ...}, once per workflow however often sent."""
@@ -253,7 +280,8 @@ def messaging_approve(
 
 @messaging_app.command("reject")
 def messaging_reject(
-    ctx: typer.Context, workflow_id: str = id_argument(),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
     reason: str = typer.Option("Rejected", "--reason", help="Why."),
 ) -> None:
     """Reject: {"approved": false, "reason": ...}, once per workflow however often sent."""
@@ -262,10 +290,12 @@ def messaging_reject(
 
 @messaging_app.command("send")
 def messaging_send(
-    ctx: typer.Context, workflow_id: str = id_argument(),
-    message: str = typer.Argument(..., help='A JSON object, e.g. \'{"approved": true}\'.'),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
+    message: str = typer.Argument(..., help="A JSON object, e.g. '{\"approved\": true}'."),
     idempotency_key: str | None = typer.Option(
-        None, "--idempotency-key", help="Deliver once however often this is sent."),
+        None, "--idempotency-key", help="Deliver once however often this is sent."
+    ),
 ) -> None:
     """Send any JSON object on the workflow's topic."""
     _send(ctx, workflow_id, validation.json_object(_parse_json(message)), idempotency_key)
@@ -308,22 +338,31 @@ def streaming_start(
 
 @streaming_app.command("read")
 def streaming_read(
-    ctx: typer.Context, workflow_id: str = id_argument(),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
     offset: int = offset_option(),
 ) -> None:
     """Print the values written so far from --offset, where to continue, and if it is closed."""
 
     async def action(conn: Connection) -> None:
         chunk = await conn.read_stream(workflow_id, offset)
-        emit({"workflow_id": workflow_id, "offset": chunk.offset, "next_offset": chunk.next_offset,
-              "closed": chunk.closed, "values": chunk.values})
+        emit(
+            {
+                "workflow_id": workflow_id,
+                "offset": chunk.offset,
+                "next_offset": chunk.next_offset,
+                "closed": chunk.closed,
+                "values": chunk.values,
+            }
+        )
 
     run(ctx, "streaming", action)
 
 
 @streaming_app.command("follow")
 def streaming_follow(
-    ctx: typer.Context, workflow_id: str = id_argument(),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
     offset: int = offset_option(),
 ) -> None:
     """Print each value (one JSON line) as the workflow writes it, until the stream closes."""
@@ -383,9 +422,14 @@ def status(ctx: typer.Context, workflow_id: str = id_argument()) -> None:
 
 @app.command()
 def result(
-    ctx: typer.Context, workflow_id: str = id_argument(),
-    timeout: float = typer.Option(60.0, "--timeout", parser=checked(validation.timeout_seconds),
-                                  help="Seconds to wait for the end."),
+    ctx: typer.Context,
+    workflow_id: str = id_argument(),
+    timeout: float = typer.Option(
+        60.0,
+        "--timeout",
+        parser=checked(validation.timeout_seconds),
+        help="Seconds to wait for the end.",
+    ),
 ) -> None:
     """Wait for a workflow to end and print what it returned."""
     report = asyncio.run(_report(ctx, workflow_id, timeout))
@@ -432,17 +476,16 @@ async def _emit_health(conn: Connection) -> None:
 def demo(
     ctx: typer.Context,
     pattern: str = typer.Argument(..., help="events, messaging or streaming."),
-    n_steps: int = typer.Option(3, "--steps", parser=checked(validation.n_steps),
-                                help="Steps per workflow."),
+    n_steps: int = typer.Option(
+        3, "--steps", parser=checked(validation.n_steps), help="Steps per workflow."
+    ),
     workflow_id: str | None = id_option("Workflow id to use (default: new ones)."),
 ) -> None:
     """A narrated walk through one pattern that checks every step (the seed's commands_*.sh)."""
     from . import demos
 
     if pattern not in demos.DEMOS:
-        raise InvalidInputError(
-            f"Unknown demo {pattern!r}: use one of {', '.join(demos.DEMOS)}."
-        )
+        raise InvalidInputError(f"Unknown demo {pattern!r}: use one of {', '.join(demos.DEMOS)}.")
     validation.workload(n_steps, DEFAULT_FIB_BASE)  # before the narration starts
 
     async def action(conn: Connection) -> None:
@@ -459,11 +502,16 @@ def demo(
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", envvar="WFCOMM_SERVE_HOST",
-                             help="Address to listen on (loopback only by default)."),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        envvar="WFCOMM_SERVE_HOST",
+        help="Address to listen on (loopback only by default).",
+    ),
     port: int = typer.Option(8000, "--port", envvar="WFCOMM_SERVE_PORT", help="Port to listen on."),
-    app_name: str = typer.Option("serve", "--app", envvar="WFCOMM_SERVE_APP",
-                                 help="The DBOS app (and SQLite file) to run."),
+    app_name: str = typer.Option(
+        "serve", "--app", envvar="WFCOMM_SERVE_APP", help="The DBOS app (and SQLite file) to run."
+    ),
 ) -> None:
     """Run the HTTP service (the seed's endpoints, corrected) until Ctrl-C."""
     from . import runtime
@@ -483,8 +531,9 @@ def serve(
         # from inside the ASGI lifespan (which then finds it running and reuses it).
         running = await runtime.start(app_name, database_url=database_url, quiet=True)
         try:
-            say(f"wfcomm serve: app {running.app} on {running.target.display}, "
-                f"http://{host}:{port}")
+            say(
+                f"wfcomm serve: app {running.app} on {running.target.display}, http://{host}:{port}"
+            )
             api = service.create_app(app_name, database_url=database_url)
             await uvicorn.Server(uvicorn.Config(api, host=host, port=port)).serve([listener])
         finally:
@@ -523,8 +572,10 @@ def doctor(ctx: typer.Context) -> None:
     raise typer.Exit(checks.run(ctx.obj.database_url))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-             add_help_option=False)
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
 def bench(ctx: typer.Context) -> None:
     """Run the benchmarks and write docs/benchmarks.md and .png (`wfcomm bench --help`)."""
     try:

@@ -106,7 +106,7 @@ class DirectConnection:
                     application_name=name,
                     retry_connection_errors=False,
                 )
-            except Exception as exc:  # noqa: BLE001 - driver errors of every kind become one line
+            except Exception as exc:
                 raise DatabaseUnreachableError(
                     f"Cannot open the database of app {name} at {target.display} "
                     f"({connection_failure_reason(exc)}): run the notebook's setup cell or "
@@ -116,7 +116,7 @@ class DirectConnection:
                 # The client never creates DBOS's tables: an empty file, or a database no
                 # app has set up, fails here in one line rather than in the first command.
                 await client.list_workflows_async(limit=1, load_input=False, load_output=False)
-            except Exception as exc:  # noqa: BLE001 - as above
+            except Exception as exc:
                 await asyncio.to_thread(client.destroy)
                 raise DatabaseUnreachableError(
                     f"Cannot read workflows from the database of app {name} at "
@@ -175,8 +175,12 @@ class DirectConnection:
 
     async def health(self) -> dict[str, Any]:
         await self.client.check_connection_async()
-        return {"status": "ok", "app": self.app, "database": self.where,
-                "app_running": self.app_is_running()}
+        return {
+            "status": "ok",
+            "app": self.app,
+            "database": self.where,
+            "app_running": self.app_is_running(),
+        }
 
     async def close(self) -> None:
         await asyncio.to_thread(self.client.destroy)
@@ -215,7 +219,9 @@ class HttpConnection:
     async def get_event(self, workflow_id: str, key: str, timeout: float) -> Any:
         try:
             body = await self._call(
-                "GET", f"/workflow-events/{_seg(workflow_id)}/{key}", wait=float(timeout),
+                "GET",
+                f"/workflow-events/{_seg(workflow_id)}/{key}",
+                wait=float(timeout),
                 params={"timeout": timeout},
             )
         except RemoteError as exc:
@@ -225,14 +231,17 @@ class HttpConnection:
         return body["value"]
 
     async def all_events(self, workflow_id: str) -> dict[str, Any]:
-        return dict((await self._call("GET", f"/workflow-events/{_seg(workflow_id)}/all"))["events"])
+        return dict(
+            (await self._call("GET", f"/workflow-events/{_seg(workflow_id)}/all"))["events"]
+        )
 
     async def start_messaging(
         self, n_steps: int, workflow_id: str | None, timeout: float, fib_base: int
     ) -> str:
         wid = workflow_id or _new_id("messaging")
         body = await self._call(
-            "POST", f"/start-workflow-messaging/{_seg(wid)}/{n_steps}",
+            "POST",
+            f"/start-workflow-messaging/{_seg(wid)}/{n_steps}",
             params={"timeout": timeout, "fib_base": fib_base},
         )
         return str(body["workflow_id"])
@@ -246,14 +255,22 @@ class HttpConnection:
     async def start_streaming(self, n_steps: int, workflow_id: str | None, fib_base: int) -> str:
         wid = workflow_id or _new_id("streaming")
         body = await self._call(
-            "POST", f"/start-workflow-streaming/{_seg(wid)}/{n_steps}", params={"fib_base": fib_base}
+            "POST",
+            f"/start-workflow-streaming/{_seg(wid)}/{n_steps}",
+            params={"fib_base": fib_base},
         )
         return str(body["workflow_id"])
 
     async def read_stream(self, workflow_id: str, offset: int) -> StreamChunk:
-        body = await self._call("GET", f"/workflow-stream/{_seg(workflow_id)}", params={"offset": offset})
-        return StreamChunk(values=list(body["stream_values"]), offset=int(body["offset"]),
-                           next_offset=int(body["next_offset"]), closed=bool(body["closed"]))
+        body = await self._call(
+            "GET", f"/workflow-stream/{_seg(workflow_id)}", params={"offset": offset}
+        )
+        return StreamChunk(
+            values=list(body["stream_values"]),
+            offset=int(body["offset"]),
+            next_offset=int(body["next_offset"]),
+            closed=bool(body["closed"]),
+        )
 
     async def follow(self, workflow_id: str, offset: int) -> AsyncIterator[tuple[int, Any]]:
         import httpx
@@ -262,7 +279,10 @@ class HttpConnection:
         path = f"/workflow-stream/{_seg(workflow_id)}/follow"
         try:
             async with aconnect_sse(
-                self.http, "GET", path, params={"offset": offset},
+                self.http,
+                "GET",
+                path,
+                params={"offset": offset},
                 timeout=httpx.Timeout(30.0, read=None),
             ) as source:
                 if source.response.status_code != 200:
@@ -281,9 +301,11 @@ class HttpConnection:
         )
 
     async def report(self, workflow_id: str, wait: float) -> dict[str, Any]:
-        return dict(await self._call(
-            "GET", f"/workflows/{_seg(workflow_id)}", wait=float(wait), params={"timeout": wait}
-        ))
+        return dict(
+            await self._call(
+                "GET", f"/workflows/{_seg(workflow_id)}", wait=float(wait), params={"timeout": wait}
+            )
+        )
 
     async def health(self) -> dict[str, Any]:
         return dict(await self._call("GET", "/health"))
@@ -321,8 +343,10 @@ def _body(response: Any) -> Any:
     if not isinstance(detail, str) or detail == phrase:
         # Not one of the service's one-line answers (those are sentences): the web framework's
         # default (e.g. "Not Found" for a path it has no route for), or another server.
-        detail = (f"{response.request.url} answered HTTP {response.status_code} {phrase}: is "
-                  "--url the address of `wfcomm serve`, e.g. http://127.0.0.1:8000?")
+        detail = (
+            f"{response.request.url} answered HTTP {response.status_code} {phrase}: is "
+            "--url the address of `wfcomm serve`, e.g. http://127.0.0.1:8000?"
+        )
     raise RemoteError(detail, response.status_code)
 
 

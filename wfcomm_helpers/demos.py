@@ -47,10 +47,14 @@ def expected_results(n_steps: int, fib_base: int = DEFAULT_FIB_BASE) -> list[dic
 
 async def _finished(conn: Connection, workflow_id: str) -> dict[str, Any]:
     report = await conn.report(workflow_id, RESULT_TIMEOUT_SECONDS)
-    expect(report["done"], f"{workflow_id} is still {report['status']} after "
-                           f"{RESULT_TIMEOUT_SECONDS:g} s")
-    expect(report["status"] == "SUCCESS",
-           f"{workflow_id} ended {report['status']} ({report['error']}), expected SUCCESS")
+    expect(
+        report["done"],
+        f"{workflow_id} is still {report['status']} after {RESULT_TIMEOUT_SECONDS:g} s",
+    )
+    expect(
+        report["status"] == "SUCCESS",
+        f"{workflow_id} ended {report['status']} ({report['error']}), expected SUCCESS",
+    )
     return report
 
 
@@ -65,7 +69,9 @@ def check_events(events: dict[str, Any], n_steps: int) -> None:
         "result": {"total_steps": n_steps, "results": expected_results(n_steps)},
     }
     for key, value in want.items():
-        expect(events.get(key) == value, f"event {key!r} is {events.get(key)!r}, expected {value!r}")
+        expect(
+            events.get(key) == value, f"event {key!r} is {events.get(key)!r}, expected {value!r}"
+        )
     expect(set(events) == set(want), f"events {sorted(events)}, expected {sorted(want)}")
 
 
@@ -106,9 +112,7 @@ def check_outcome(result: Any, want: dict[str, Any]) -> None:
     expect(result == want, f"outcome is {result!r}, expected {want!r}")
 
 
-async def demo_messaging(
-    conn: Connection, n_steps: int, workflow_id: str | None, say: Say
-) -> None:
+async def demo_messaging(conn: Connection, n_steps: int, workflow_id: str | None, say: Say) -> None:
     say(f"Messaging: the workflow waits on topic {TOPIC!r}; we send it a decision ({conn.where}).")
     base = workflow_id or None
 
@@ -128,8 +132,10 @@ async def demo_messaging(
     say(f"2. Reject flow: started {reject_id}.")
     await conn.send(reject_id, approval(False, "Budget exceeded"), decision_key(reject_id))
     report = await _finished(conn, reject_id)
-    check_outcome(report["result"], {
-        "status": "cancelled", "reason": "Not approved: Budget exceeded", "results": []})
+    check_outcome(
+        report["result"],
+        {"status": "cancelled", "reason": "Not approved: Budget exceeded", "results": []},
+    )
     say(f"   {reject_id} answered 'cancelled' and ran no step; DBOS still records SUCCESS.")
 
     timeout = SHORT_APPROVAL_TIMEOUT_SECONDS
@@ -138,11 +144,14 @@ async def demo_messaging(
     )
     say(f"3. Timeout flow: started {timeout_id} with a {timeout:g} s timeout; we send nothing.")
     report = await _finished(conn, timeout_id)
-    check_outcome(report["result"], {
-        "status": "cancelled",
-        "reason": f"Timeout: no message on topic {TOPIC!r} within {timeout:g} s",
-        "results": [],
-    })
+    check_outcome(
+        report["result"],
+        {
+            "status": "cancelled",
+            "reason": f"Timeout: no message on topic {TOPIC!r} within {timeout:g} s",
+            "results": [],
+        },
+    )
     say(f"   {timeout_id} gave up after {timeout:g} s: 'cancelled', no step ran.")
 
     missing = f"{approve_id}-does-not-exist"
@@ -160,25 +169,31 @@ async def demo_messaging(
 
 def check_stream(values: list[Any], n_steps: int, fib_base: int = DEFAULT_FIB_BASE) -> None:
     """The 2N+2 values of a finished streaming workflow, in order."""
-    expect(len(values) == stream_length(n_steps),
-           f"the stream has {len(values)} values, expected {stream_length(n_steps)} (2N+2)")
+    expect(
+        len(values) == stream_length(n_steps),
+        f"the stream has {len(values)} values, expected {stream_length(n_steps)} (2N+2)",
+    )
     kinds = [v.get("type") if isinstance(v, dict) else None for v in values]
     want_kinds = ["start", *(["progress", "result"] * n_steps), "complete"]
     expect(kinds == want_kinds, f"value types {kinds}, expected {want_kinds}")
     results = expected_results(n_steps, fib_base)
     for i in range(n_steps):
         progress, result = values[1 + 2 * i], values[2 + 2 * i]
-        expect(progress.get("step") == i + 1 and progress.get("total_steps") == n_steps,
-               f"value {1 + 2 * i} is {progress!r}, expected progress of step {i + 1}/{n_steps}")
-        expect(result.get("step") == i + 1 and result.get("result") == results[i],
-               f"value {2 + 2 * i} is {result!r}, expected step {i + 1}'s result {results[i]!r}")
-    expect(values[-1].get("total_results") == n_steps,
-           f"the last value is {values[-1]!r}, expected total_results {n_steps}")
+        expect(
+            progress.get("step") == i + 1 and progress.get("total_steps") == n_steps,
+            f"value {1 + 2 * i} is {progress!r}, expected progress of step {i + 1}/{n_steps}",
+        )
+        expect(
+            result.get("step") == i + 1 and result.get("result") == results[i],
+            f"value {2 + 2 * i} is {result!r}, expected step {i + 1}'s result {results[i]!r}",
+        )
+    expect(
+        values[-1].get("total_results") == n_steps,
+        f"the last value is {values[-1]!r}, expected total_results {n_steps}",
+    )
 
 
-async def demo_streaming(
-    conn: Connection, n_steps: int, workflow_id: str | None, say: Say
-) -> None:
+async def demo_streaming(conn: Connection, n_steps: int, workflow_id: str | None, say: Say) -> None:
     say(f"Streaming: the workflow appends to an ordered log; we read it by offset ({conn.where}).")
     wid = await conn.start_streaming(n_steps, workflow_id, DEFAULT_FIB_BASE)
     say(f"1. Started streaming workflow {wid} with {n_steps} steps.")
@@ -187,22 +202,31 @@ async def demo_streaming(
     while True:
         chunk = await conn.read_stream(wid, offset)
         reads += 1
-        expect(chunk.offset == offset and chunk.next_offset == offset + len(chunk.values),
-               f"a read from offset {offset} returned next_offset {chunk.next_offset} "
-               f"with {len(chunk.values)} values")
+        expect(
+            chunk.offset == offset and chunk.next_offset == offset + len(chunk.values),
+            f"a read from offset {offset} returned next_offset {chunk.next_offset} "
+            f"with {len(chunk.values)} values",
+        )
         values.extend(chunk.values)
         offset = chunk.next_offset
         if chunk.closed:
             break
         await asyncio.sleep(POLL_INTERVAL_SECONDS)
     check_stream(values, n_steps)
-    say(f"2. {reads} offset reads, each from where the last stopped: {len(values)} values "
-        "(2N+2) in order, no duplicate, then 'closed'.")
+    say(
+        f"2. {reads} offset reads, each from where the last stopped: {len(values)} values "
+        "(2N+2) in order, no duplicate, then 'closed'."
+    )
     followed = [value async for _, value in conn.follow(wid, 0)]
-    expect(followed == values, f"following from offset 0 gave {len(followed)} values that differ "
-                               f"from the {len(values)} read by offset")
-    say("3. Following the stream live from offset 0 gives the very same values: reading never "
-        "consumes.")
+    expect(
+        followed == values,
+        f"following from offset 0 gave {len(followed)} values that differ "
+        f"from the {len(values)} read by offset",
+    )
+    say(
+        "3. Following the stream live from offset 0 gives the very same values: reading never "
+        "consumes."
+    )
     tail = [value async for _, value in conn.follow(wid, len(values) - 1)]
     expect(tail == values[-1:], f"following from offset {len(values) - 1} gave {tail!r}")
     say("4. Following from the last offset gives just the 'complete' value, then the end.")
@@ -215,7 +239,10 @@ DEMOS = {"events": demo_events, "messaging": demo_messaging, "streaming": demo_s
 
 
 async def run(
-    name: str, conn: Connection, n_steps: int = 3, workflow_id: str | None = None,
+    name: str,
+    conn: Connection,
+    n_steps: int = 3,
+    workflow_id: str | None = None,
     say: Say = print,
 ) -> None:
     """Run demo ``name``; raises :class:`DemoFailure` at the first deviation."""

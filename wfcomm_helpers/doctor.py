@@ -86,7 +86,9 @@ def check_python() -> Check:
     if needed.contains(have):
         return Check("python", True, f"{have} ({needed})")
     return Check(
-        "python", False, f"{have} is outside {needed}",
+        "python",
+        False,
+        f"{have} is outside {needed}",
         f"install Python {needed} and run: python3 kit.py lab",
     )
 
@@ -98,12 +100,17 @@ def check_requirement(req: Requirement, why: str = "") -> Check:
     try:
         have = metadata.version(req.name)
     except metadata.PackageNotFoundError:
-        return Check(req.name, False, f"not installed, needs {_range(req.specifier)}{where}",
-                     _pip_install(wanted))
+        return Check(
+            req.name,
+            False,
+            f"not installed, needs {_range(req.specifier)}{where}",
+            _pip_install(wanted),
+        )
     if req.specifier.contains(have, prereleases=True):
         return Check(req.name, True, f"{have} ({_range(req.specifier)})")
-    return Check(req.name, False, f"{have} is outside {_range(req.specifier)}{where}",
-                 _pip_install(wanted))
+    return Check(
+        req.name, False, f"{have} is outside {_range(req.specifier)}{where}", _pip_install(wanted)
+    )
 
 
 def check_packages() -> list[Check]:
@@ -132,7 +139,8 @@ def check_environment() -> Check:
     if any(place.is_relative_to(prefix) for place in places):
         return Check("environment", True, f"wfcomm is installed in {prefix}")
     return Check(
-        "environment", False,
+        "environment",
+        False,
         f"wfcomm is found in {places[0]}, outside this Python's environment {prefix}",
         _install_kit(),
     )
@@ -151,16 +159,27 @@ def check_kernel() -> Check:
     # Not resolved: a venv's python is a symlink to the base Python, which lacks the kit.
     if program in ("python", "python3", sys.executable):
         return Check("kernel", True, f"the {KERNEL_NAME} kernel runs this Python")
-    probe = subprocess.run(
-        [program, "-c", f"import importlib.metadata as m; print(m.version({DIST!r}))"],
-        capture_output=True, text=True, timeout=60, check=False,
-        cwd=tempfile.gettempdir(),  # not a checkout, whose wfcomm.egg-info would answer
-    ) if Path(program).exists() else None
+    probe = (
+        subprocess.run(
+            [program, "-c", f"import importlib.metadata as m; print(m.version({DIST!r}))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tempfile.gettempdir(),  # not a checkout, whose wfcomm.egg-info would answer
+        )
+        if Path(program).exists()
+        else None
+    )
     if probe is not None and probe.returncode == 0:
-        return Check("kernel", True, f"the {KERNEL_NAME} kernel runs {program} (wfcomm "
-                     f"{probe.stdout.strip()})")
+        return Check(
+            "kernel",
+            True,
+            f"the {KERNEL_NAME} kernel runs {program} (wfcomm {probe.stdout.strip()})",
+        )
     return Check(
-        "kernel", False,
+        "kernel",
+        False,
         f"the {KERNEL_NAME} kernel ({spec.resource_dir}) runs {program}, which lacks wfcomm",
         install,
     )
@@ -182,7 +201,8 @@ def check_front_end() -> Check:
             if owner == FRONT_END_DIST and _installed(FRONT_END_DIST):
                 return Check("widget front end", True, f"found in {folder}")
     return Check(
-        "widget front end", False,
+        "widget front end",
+        False,
         f"JupyterLab's widget extension ({FRONT_END_LABEXTENSION}) is not installed here",
         reinstall,
     )
@@ -228,13 +248,16 @@ def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
             checks.append(Check(f"{app} database", True, f"{path.name} is {state}"))
             continue
         pid = owner.get("pid", "?")
-        checks.append(Check(
-            f"{app} database", False,
-            f"{path} is held by process {pid} on {owner.get('host', '?')} "
-            f"({owner.get('kind', 'unknown')}, started {owner.get('started', '?')}): shut that "
-            "kernel down in JupyterLab (Kernel > Shut Down Kernel), or",
-            f"kill {pid}",
-        ))
+        checks.append(
+            Check(
+                f"{app} database",
+                False,
+                f"{path} is held by process {pid} on {owner.get('host', '?')} "
+                f"({owner.get('kind', 'unknown')}, started {owner.get('started', '?')}): shut that "
+                "kernel down in JupyterLab (Kernel > Shut Down Kernel), or",
+                f"kill {pid}",
+            )
+        )
     return checks
 
 
@@ -252,11 +275,14 @@ def check_postgres(url: str) -> list[Check]:
         conn = connect_to_server(url)
     except psycopg.Error as exc:
         reason = connection_failure_reason(exc)
-        return [Check(
-            "postgres", False,
-            f"cannot reach {shown} ({reason}); start that server, or use SQLite instead:",
-            "unset WFCOMM_DATABASE_URL",
-        )]
+        return [
+            Check(
+                "postgres",
+                False,
+                f"cannot reach {shown} ({reason}); start that server, or use SQLite instead:",
+                "unset WFCOMM_DATABASE_URL",
+            )
+        ]
     checks = [Check("postgres", True, f"{shown} answers")]
     database, executor = parsed.database or "postgres", executor_id()
     with conn:
@@ -269,12 +295,15 @@ def check_postgres(url: str) -> list[Check]:
             if (got and got[0]) or _held_here(name):
                 checks.append(Check(f"{app} executor id", True, f"{executor!r} is free"))
             else:
-                checks.append(Check(
-                    f"{app} executor id", False,
-                    f"another process runs {name} as executor {executor!r} on {shown}: "
-                    "shut it down, or give this process its own id:",
-                    "export WFCOMM_EXECUTOR_ID=$USER",
-                ))
+                checks.append(
+                    Check(
+                        f"{app} executor id",
+                        False,
+                        f"another process runs {name} as executor {executor!r} on {shown}: "
+                        "shut it down, or give this process its own id:",
+                        "export WFCOMM_EXECUTOR_ID=$USER",
+                    )
+                )
     return checks
 
 
@@ -284,12 +313,17 @@ def collect(
     """Every check, in order. The checks that need the kit's packages run only when the
     package checks passed (a missing dbos would otherwise crash them)."""
     if not _installed(DIST):
-        return [Check(DIST, False, "the kit is not installed in this Python",
-                      _install_kit())]
+        return [Check(DIST, False, "the kit is not installed in this Python", _install_kit())]
     checks = [check_python(), *check_packages()]
     if not all(c.ok for c in checks):
-        return checks + [Check("remaining checks", False, "skipped until the packages above are "
-                               "fixed", "run the fix commands above, then this check again")]
+        return checks + [
+            Check(
+                "remaining checks",
+                False,
+                "skipped until the packages above are fixed",
+                "run the fix commands above, then this check again",
+            )
+        ]
     checks += [check_environment(), *([check_kernel()] if kernel else []), check_front_end()]
     from .settings import database_target
 
@@ -341,8 +375,10 @@ def quick(app: str | None = None, database_url: str | None = None) -> str:
     if not problems:
         text = "Environment check passed (python -m wfcomm_helpers.doctor shows the details)."
     else:
-        header = (f"Environment check: {len(problems)} problem(s); fix, restart the kernel and "
-                  "re-run this cell:")
+        header = (
+            f"Environment check: {len(problems)} problem(s); fix, restart the kernel and "
+            "re-run this cell:"
+        )
         lines = [header]
         lines += [f"- {c.name}: {c.detail} -> {c.fix}" for c in problems]
         text = "\n".join(lines)
@@ -354,8 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m wfcomm_helpers.doctor", description=__doc__)
-    parser.add_argument("--database-url", help="check this database instead of "
-                        "WFCOMM_DATABASE_URL / the SQLite files")
+    parser.add_argument(
+        "--database-url",
+        help="check this database instead of WFCOMM_DATABASE_URL / the SQLite files",
+    )
     args = parser.parse_args(argv)
     return run(args.database_url)
 

@@ -26,15 +26,22 @@ class WorkflowEvent(str, Enum):
 
 
 @DBOS.workflow()
-async def events_workflow(n_steps: int, fib_base: int = DEFAULT_FIB_BASE) -> list[dict[str, int]]:
+async def events_workflow(
+    n_steps: int, fib_base: int = DEFAULT_FIB_BASE, pause_seconds: float = 0.0
+) -> list[dict[str, int]]:
     """status started -> processing_step_1..N -> completed; progress 0, int(i/N*100) before
-    step i+1, then 100; result {"total_steps", "results"}; returns the step results."""
+    step i+1, then 100; result {"total_steps", "results"}; returns the step results.
+
+    ``pause_seconds`` > 0 adds a durable ``DBOS.sleep_async`` after each status/progress pair,
+    so a reader has time to see every value before the next one overwrites it."""
     await DBOS.set_event_async(WorkflowEvent.STATUS.value, "started")
     await DBOS.set_event_async(WorkflowEvent.PROGRESS.value, 0)
     results = []
     for i in range(n_steps):
         await DBOS.set_event_async(WorkflowEvent.STATUS.value, f"processing_step_{i + 1}")
         await DBOS.set_event_async(WorkflowEvent.PROGRESS.value, int(i / n_steps * 100))
+        if pause_seconds:
+            await DBOS.sleep_async(pause_seconds)
         results.append(await fibonacci_step(fib_base + i))
     await DBOS.set_event_async(WorkflowEvent.PROGRESS.value, 100)
     await DBOS.set_event_async(
@@ -48,22 +55,26 @@ WORKFLOW_NAME = events_workflow.__qualname__
 
 
 async def start_events(
-    n_steps: int, workflow_id: str | None = None, *, fib_base: int = DEFAULT_FIB_BASE,
+    n_steps: int,
+    workflow_id: str | None = None,
+    *,
+    fib_base: int = DEFAULT_FIB_BASE,
+    pause_seconds: float = 0.0,
     backend: Backend = DBOS,
 ) -> str:
-    """Start an events workflow; returns its id."""
+    """Start an events workflow; returns its id. ``pause_seconds``: durable pause per step."""
     steps, base = validation.workload(n_steps, fib_base)
+    pause = validation.pause_seconds(pause_seconds)
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("events")
-    return await start_workflow(events_workflow, wid, steps, base, backend=backend)
+    args = (steps, base, pause) if pause else (steps, base)
+    return await start_workflow(events_workflow, wid, *args, backend=backend)
 
 
 def event_key(key: Any) -> str:
     keys = [k.value for k in WorkflowEvent]
     value = key.value if isinstance(key, WorkflowEvent) else key
     if value not in keys:
-        raise InvalidInputError(
-            f"Unknown event key {key!r}: use one of {', '.join(keys)}."
-        )
+        raise InvalidInputError(f"Unknown event key {key!r}: use one of {', '.join(keys)}.")
     return str(value)
 
 

@@ -57,10 +57,12 @@ async def _call(
         return None, CheckResult(exercise, False, "the stub is still there: write the function.")
     except asyncio.TimeoutError:
         return None, CheckResult(
-            exercise, False, f"it did not return within {CHECK_TIMEOUT_SECONDS:g} s "
-            "(is it waiting for something that never comes?)."
+            exercise,
+            False,
+            f"it did not return within {CHECK_TIMEOUT_SECONDS:g} s "
+            "(is it waiting for something that never comes?).",
         )
-    except Exception as exc:  # noqa: BLE001 - any failure of the learner's code is one line
+    except Exception as exc:
         return None, CheckResult(exercise, False, f"it raised {one_line(exc)}")
 
 

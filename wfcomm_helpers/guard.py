@@ -111,8 +111,7 @@ def check_sqlite_writable(sqlite_path: Path) -> None:
     if not sqlite_path.exists():
         return
     try:
-        conn = sqlite3.connect(sqlite_path, timeout=SQLITE_LOCK_WAIT_SECONDS,
-                               isolation_level=None)
+        conn = sqlite3.connect(sqlite_path, timeout=SQLITE_LOCK_WAIT_SECONDS, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -158,8 +157,9 @@ class PostgresGuard:
     """A session-level advisory lock per (database, app, executor id), held on a connection
     to the server's maintenance database, which exists before DBOS creates the app's own."""
 
-    def __init__(self, conn: psycopg.Connection, database: str, app: str, executor: str,
-                 display: str) -> None:
+    def __init__(
+        self, conn: psycopg.Connection, database: str, app: str, executor: str, display: str
+    ) -> None:
         key = postgres_lock_key(database, app, executor)
         self.conn = conn
         got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()

@@ -97,8 +97,11 @@ async def start_workflow(
                 await DBOS.start_workflow_async(func, *args)
         else:
             await backend.enqueue_async(
-                {"queue_name": _client_queue(backend), "workflow_name": name,
-                 "workflow_id": workflow_id},
+                {
+                    "queue_name": _client_queue(backend),
+                    "workflow_name": name,
+                    "workflow_id": workflow_id,
+                },
                 *args,
             )
     except DBOSConflictingWorkflowError:
@@ -120,7 +123,10 @@ def _client_queue(client: Any) -> str:
 
 
 async def workflow_result(
-    workflow_id: str, *, timeout: float = 60.0, expected: str | None = None,
+    workflow_id: str,
+    *,
+    timeout: float = 60.0,
+    expected: str | None = None,
     backend: Backend = DBOS,
 ) -> Any:
     """Wait up to ``timeout`` seconds for the workflow's return value."""

@@ -34,7 +34,9 @@ def decide(message: Any, timeout_seconds: float) -> str | None:
     if not isinstance(message, dict) or not isinstance(message.get("approved"), bool):
         return "Invalid message: expected a JSON object with a boolean 'approved'"
     if not message["approved"]:
-        return f"Not approved: {message.get('reason') or message.get('message') or 'no reason given'}"
+        return (
+            f"Not approved: {message.get('reason') or message.get('message') or 'no reason given'}"
+        )
     return None
 
 
@@ -43,8 +45,11 @@ async def messaging_workflow(
     n_steps: int,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     fib_base: int = DEFAULT_FIB_BASE,
+    pause_seconds: float = 0.0,
 ) -> dict[str, Any]:
     """Wait for an approval on ``notification``; run the steps only if approved.
+
+    ``pause_seconds`` > 0 adds a durable ``DBOS.sleep_async`` before each step.
 
     Rejected, invalid or timed out -> {"status": "cancelled", ...}; DBOS still records the
     workflow as SUCCESS: "cancelled" is this workflow's answer, not DBOS's CANCELLED state.
@@ -54,7 +59,11 @@ async def messaging_workflow(
     reason = decide(message, timeout_seconds)
     if reason is not None:
         return cancelled(reason)
-    results = [await fibonacci_step(fib_base + i) for i in range(n_steps)]
+    results = []
+    for i in range(n_steps):
+        if pause_seconds:
+            await DBOS.sleep_async(pause_seconds)
+        results.append(await fibonacci_step(fib_base + i))
     return {"status": "completed", "results": results}
 
 
@@ -67,13 +76,17 @@ async def start_messaging(
     *,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     fib_base: int = DEFAULT_FIB_BASE,
+    pause_seconds: float = 0.0,
     backend: Backend = DBOS,
 ) -> str:
-    """Start a messaging workflow that waits up to ``timeout_seconds`` for a decision."""
+    """Start a messaging workflow that waits up to ``timeout_seconds`` for a decision.
+    ``pause_seconds``: durable pause before each step once approved."""
     steps, base = validation.workload(n_steps, fib_base)
     seconds = validation.timeout_seconds(timeout_seconds, "The approval timeout")
+    pause = validation.pause_seconds(pause_seconds)
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("messaging")
-    return await start_workflow(messaging_workflow, wid, steps, seconds, base, backend=backend)
+    args = (steps, seconds, base, pause) if pause else (steps, seconds, base)
+    return await start_workflow(messaging_workflow, wid, *args, backend=backend)
 
 
 def approval(approved: bool, text: str = "") -> dict[str, Any]:
@@ -115,6 +128,8 @@ async def send_decision(
     workflow_id: str, approved: bool, text: str = "", *, backend: Backend = DBOS
 ) -> None:
     await send_message(
-        workflow_id, approval(approved, text), idempotency_key=decision_key(workflow_id),
+        workflow_id,
+        approval(approved, text),
+        idempotency_key=decision_key(workflow_id),
         backend=backend,
     )

@@ -162,8 +162,11 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
     if not wakeup.install(wake_receivers=target.is_sqlite):
-        print("wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
-              "wake on DBOS's poll or NOTIFY instead (slower, still correct).", file=sys.stderr)
+        print(
+            "wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
+            "wake on DBOS's poll or NOTIFY instead (slower, still correct).",
+            file=sys.stderr,
+        )
     _current = Runtime(app=name, target=target, guard=guard)
     if not target.is_sqlite:
         outage.install(target.display)

@@ -159,7 +159,10 @@ def nest_asyncio_demo() -> list[str]:
     patch cannot be undone and would stay in this kernel."""
     done = subprocess.run(
         [sys.executable, "-c", _NEST_ASYNCIO_SCRIPT],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -310,7 +313,10 @@ async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[A
     handle = await _start(message_counter_workflow, "seed-counter", 5.0, 0.3)
     for _ in range(attempts):
         await DBOS.send_async(
-            handle.workflow_id, {"approved": True, "message": "go"}, TOPIC, idempotency_key=idempotency_key
+            handle.workflow_id,
+            {"approved": True, "message": "go"},
+            TOPIC,
+            idempotency_key=idempotency_key,
         )
     return await handle.get_result()
 

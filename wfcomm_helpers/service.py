@@ -102,9 +102,7 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
     async def get_event(workflow_id: str, event_key: str, timeout: str = "5") -> Any:
         value = await events.get_event(workflow_id, event_key, validation.timeout_seconds(timeout))
         if value is None:
-            return JSONResponse(
-                {"detail": EVENT_TIMEOUT_DETAIL.format(key=event_key)}, 404
-            )
+            return JSONResponse({"detail": EVENT_TIMEOUT_DETAIL.format(key=event_key)}, 404)
         return {"workflow_id": workflow_id, "event_key": event_key, "value": value}
 
     # --- messaging ----------------------------------------------------------------------
@@ -122,7 +120,7 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
             "message": f"Messaging workflow {wid} started, waiting for approval",
             "send_approval": f"/send-message/{wid}",
             "note": (
-                f"Send {{\"approved\": true}} or {{\"approved\": false}} within "
+                f'Send {{"approved": true}} or {{"approved": false}} within '
                 f"{validation.timeout_seconds(seconds):g} s; add ?idempotency_key=K to make a "
                 "retried send count once"
             ),
@@ -142,9 +140,7 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
 
     # --- streaming ----------------------------------------------------------------------
     @api.post("/start-workflow-streaming/{workflow_id}/{n_steps}")
-    async def start_streaming(
-        workflow_id: str, n_steps: str, fib_base: str | None = None
-    ) -> dict:
+    async def start_streaming(workflow_id: str, n_steps: str, fib_base: str | None = None) -> dict:
         base = events.DEFAULT_FIB_BASE if fib_base is None else fib_base
         wid = await streaming.start_streaming(n_steps, workflow_id, fib_base=base)
         return {

@@ -60,18 +60,19 @@ def sqlite_polling_interval() -> float:
         )
     return seconds
 
+
 APP_PREFIX = "wfcomm-"
 
 
 def app_name(app: str) -> str:
     """``"events"`` -> ``"wfcomm-events"``; a name that already has the prefix is kept."""
     if not isinstance(app, str) or not app.strip():
-        raise InvalidInputError("The app name is empty: use e.g. 'events', 'messaging' or 'streaming'.")
+        raise InvalidInputError(
+            "The app name is empty: use e.g. 'events', 'messaging' or 'streaming'."
+        )
     app = app.strip()
     if not all(ch.isalnum() or ch in "-_" for ch in app):
-        raise InvalidInputError(
-            f"App name {app!r} may only hold letters, digits, '-' and '_'."
-        )
+        raise InvalidInputError(f"App name {app!r} may only hold letters, digits, '-' and '_'.")
     return app if app.startswith(APP_PREFIX) else APP_PREFIX + app
 
 
@@ -133,7 +134,7 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
         path = data_dir() / f"{app_name(app)}.sqlite"
         return DatabaseTarget(url=f"sqlite:///{path}", sqlite_path=path)
     if url.startswith("sqlite:///"):
-        return DatabaseTarget(url=url, sqlite_path=Path(url[len("sqlite:///"):]).resolve())
+        return DatabaseTarget(url=url, sqlite_path=Path(url[len("sqlite:///") :]).resolve())
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         return DatabaseTarget(url=url, sqlite_path=None)
     raise InvalidInputError(

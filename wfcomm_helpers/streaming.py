@@ -35,20 +35,26 @@ def _entry(kind: str, **fields: Any) -> dict[str, Any]:
 
 @DBOS.workflow()
 async def streaming_workflow(
-    n_steps: int, fib_base: int = DEFAULT_FIB_BASE
+    n_steps: int, fib_base: int = DEFAULT_FIB_BASE, pause_seconds: float = 0.0
 ) -> list[dict[str, int]]:
-    """Writes exactly 2N+2 values to ``progress_stream``, then closes it."""
-    await DBOS.write_stream_async(
-        STREAM_KEY, _entry("start", message=f"Starting {n_steps} steps")
-    )
+    """Writes exactly 2N+2 values to ``progress_stream``, then closes it.
+
+    ``pause_seconds`` > 0 adds a durable ``DBOS.sleep_async`` after each "progress" value."""
+    await DBOS.write_stream_async(STREAM_KEY, _entry("start", message=f"Starting {n_steps} steps"))
     results = []
     for i in range(n_steps):
         step = i + 1
         await DBOS.write_stream_async(
             STREAM_KEY,
-            _entry("progress", step=step, total_steps=n_steps,
-                   message=f"Processing step {step}/{n_steps}"),
+            _entry(
+                "progress",
+                step=step,
+                total_steps=n_steps,
+                message=f"Processing step {step}/{n_steps}",
+            ),
         )
+        if pause_seconds:
+            await DBOS.sleep_async(pause_seconds)
         result = await fibonacci_step(fib_base + i)
         results.append(result)
         await DBOS.write_stream_async(STREAM_KEY, _entry("result", step=step, result=result))
@@ -64,12 +70,19 @@ WORKFLOW_NAME = streaming_workflow.__qualname__
 
 
 async def start_streaming(
-    n_steps: int, workflow_id: str | None = None, *, fib_base: int = DEFAULT_FIB_BASE,
+    n_steps: int,
+    workflow_id: str | None = None,
+    *,
+    fib_base: int = DEFAULT_FIB_BASE,
+    pause_seconds: float = 0.0,
     backend: Backend = DBOS,
 ) -> str:
+    """Start a streaming workflow; returns its id. ``pause_seconds``: durable pause per step."""
     steps, base = validation.workload(n_steps, fib_base)
+    pause = validation.pause_seconds(pause_seconds)
     wid = workflow_id if workflow_id is not None else validation.new_workflow_id("streaming")
-    return await start_workflow(streaming_workflow, wid, steps, base, backend=backend)
+    args = (steps, base, pause) if pause else (steps, base)
+    return await start_workflow(streaming_workflow, wid, *args, backend=backend)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ MAX_STEPS = 100
 MAX_TIMEOUT_SECONDS = 3600.0
 MAX_WORKFLOW_ID_LENGTH = 200
 MAX_MESSAGE_BYTES = 64 * 1024
+#: The longest durable pause between steps: long enough to watch and kill a worker by hand.
+MAX_PAUSE_SECONDS = 30.0
 
 
 def new_workflow_id(pattern: str) -> str:
@@ -87,6 +89,16 @@ def workload(steps_value: Any, base_value: Any) -> tuple[int, int]:
     return steps, base
 
 
+def pause_seconds(value: Any) -> float:
+    """The durable pause between steps (``DBOS.sleep_async``), 0 to MAX_PAUSE_SECONDS."""
+    seconds = timeout_seconds(value, "The pause between steps")
+    if seconds > MAX_PAUSE_SECONDS:
+        raise InvalidInputError(
+            f"The pause between steps must be at most {MAX_PAUSE_SECONDS:g} seconds, not {value!r}."
+        )
+    return seconds
+
+
 def timeout_seconds(value: Any, what: str = "The timeout") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InvalidInputError(f"{what} must be a number of seconds, not {value!r}.")
@@ -128,7 +140,7 @@ def json_object(value: Any, what: str = "The message") -> dict[str, Any]:
     """A message or payload must be a JSON object of bounded size."""
     if not isinstance(value, dict):
         raise InvalidInputError(
-            f"{what} must be a JSON object such as {{\"approved\": true}}, not {json_kind(value)}."
+            f'{what} must be a JSON object such as {{"approved": true}}, not {json_kind(value)}.'
         )
     try:
         size = len(json.dumps(value, ensure_ascii=False).encode())

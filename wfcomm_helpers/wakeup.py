@@ -38,12 +38,18 @@ from dbos._sys_db import (
     _dbos_workflow_events_channel,
 )
 
-_HOOKS = ("_signal_notification", "send_bulk", "notifications_map", "workflow_events_map",
-          "streams_map")
+_HOOKS = (
+    "_signal_notification",
+    "send_bulk",
+    "notifications_map",
+    "workflow_events_map",
+    "streams_map",
+)
 
 
-def _after_value_commit(sys_db: SystemDatabase, original: Callable[[str, str], None]
-                        ) -> Callable[[str, str], None]:
+def _after_value_commit(
+    sys_db: SystemDatabase, original: Callable[[str, str], None]
+) -> Callable[[str, str], None]:
     maps = {
         _dbos_workflow_events_channel: sys_db.workflow_events_map,
         _dbos_streams_channel: sys_db.streams_map,
@@ -65,8 +71,9 @@ def _recv_payload(message: SendMessage) -> str:
     return f"{message.destination_id}::{topic}"
 
 
-def _after_send_commit(sys_db: SystemDatabase, original: Callable[..., None]
-                       ) -> Callable[..., None]:
+def _after_send_commit(
+    sys_db: SystemDatabase, original: Callable[..., None]
+) -> Callable[..., None]:
     waiters = sys_db.notifications_map
 
     @functools.wraps(original)

@@ -46,18 +46,21 @@ class WaitingWorkflow:
 
     def line(self, now: float) -> str:
         waited = time.strftime("%H:%M:%S", time.localtime(self.since))
-        return (f"{self.workflow_id}  learner {self.learner}  waiting since {waited}  "
-                f"({max(0.0, self.deadline - now):.0f} s left)")
+        return (
+            f"{self.workflow_id}  learner {self.learner}  waiting since {waited}  "
+            f"({max(0.0, self.deadline - now):.0f} s left)"
+        )
 
 
-async def waiting_workflows(
-    backend: Backend, learner: str | None = None
-) -> list[WaitingWorkflow]:
+async def waiting_workflows(backend: Backend, learner: str | None = None) -> list[WaitingWorkflow]:
     """Every PENDING messaging workflow that has announced it waits and has not received yet,
     oldest first; ``learner`` keeps one executor id's."""
     found = await backend.list_workflows_async(
-        name=messaging.WORKFLOW_NAME, status="PENDING", executor_id=learner,
-        load_input=False, load_output=False,
+        name=messaging.WORKFLOW_NAME,
+        status="PENDING",
+        executor_id=learner,
+        load_input=False,
+        load_output=False,
     )
     waiting = []
     for status in found:
@@ -72,17 +75,20 @@ async def waiting_workflows(
         else:
             event = await backend.get_event_async(status.workflow_id, messaging.WAITING_EVENT, 0)
             deadline = since + float((event or {}).get("timeout_seconds", 0))
-        waiting.append(WaitingWorkflow(
-            status.workflow_id, status.executor_id or "?", since, deadline,
-        ))
+        waiting.append(
+            WaitingWorkflow(
+                status.workflow_id,
+                status.executor_id or "?",
+                since,
+                deadline,
+            )
+        )
     return sorted(waiting, key=lambda w: (w.since, w.workflow_id))
 
 
 async def decide(backend: Backend, workflow_id: str, approved: bool, text: str = "") -> str:
     """Send one decision; refuses a workflow that already finished. Returns the learner."""
-    summary = await workflow_summary(
-        workflow_id, expected=messaging.WORKFLOW_NAME, backend=backend
-    )
+    summary = await workflow_summary(workflow_id, expected=messaging.WORKFLOW_NAME, backend=backend)
     if summary.is_done:
         raise WfcommError(
             f"Workflow {workflow_id!r} is not waiting any more (DBOS status {summary.status}): "
@@ -109,7 +115,9 @@ app = typer.Typer(
 # The commands' parameters say Optional[str]: typer 0.12 (the floor in pyproject.toml) reads
 # `str | None` as a flag and rejects the value ("Got unexpected extra arguments").
 DATABASE_URL = typer.Option(
-    None, "--database-url", envvar="WFCOMM_DATABASE_URL",
+    None,
+    "--database-url",
+    envvar="WFCOMM_DATABASE_URL",
     help="The workshop's server (default: WFCOMM_DATABASE_URL, else the messaging SQLite file).",
 )
 LEARNER = typer.Option(None, "--learner", help="Only this learner's (executor id) workflows.")
@@ -135,8 +143,8 @@ def _with_client(database_url: str | None, work: Callable[[Any], Awaitable[T]]) 
 
 @app.command()
 def pending(
-    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
-    learner: Optional[str] = LEARNER,  # noqa: UP045
+    database_url: Optional[str] = DATABASE_URL,
+    learner: Optional[str] = LEARNER,
 ) -> None:
     """List the messaging workflows waiting for a decision, oldest first."""
     found = _with_client(database_url, lambda client: waiting_workflows(client, learner))
@@ -148,8 +156,9 @@ def pending(
 
 @app.command()
 def approve(
-    workflow_id: str, message: str = typer.Option("", "--message", help="Sent with it."),
-    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
+    workflow_id: str,
+    message: str = typer.Option("", "--message", help="Sent with it."),
+    database_url: Optional[str] = DATABASE_URL,
 ) -> None:
     """Approve one workflow: it runs its steps."""
     who = _with_client(database_url, lambda client: decide(client, workflow_id, True, message))
@@ -158,8 +167,9 @@ def approve(
 
 @app.command()
 def reject(
-    workflow_id: str, reason: str = typer.Option("", "--reason", help="Shown to the learner."),
-    database_url: Optional[str] = DATABASE_URL,  # noqa: UP045
+    workflow_id: str,
+    reason: str = typer.Option("", "--reason", help="Shown to the learner."),
+    database_url: Optional[str] = DATABASE_URL,
 ) -> None:
     """Reject one workflow: it ends as cancelled, with the reason."""
     who = _with_client(database_url, lambda client: decide(client, workflow_id, False, reason))
@@ -169,7 +179,8 @@ def reject(
 @app.command("approve-all")
 def approve_all(
     message: str = typer.Option("", "--message", help="Sent with each approval."),
-    database_url: Optional[str] = DATABASE_URL, learner: Optional[str] = LEARNER,  # noqa: UP045
+    database_url: Optional[str] = DATABASE_URL,
+    learner: Optional[str] = LEARNER,
 ) -> None:
     """Approve every workflow waiting now (optionally one learner's)."""
 

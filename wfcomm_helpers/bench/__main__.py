@@ -42,11 +42,16 @@ def machine(load_before: float, load_after: float) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     busy = max(load_before, load_after) > cores
     return {
-        "cores": cores, "cpu": _cpu_model(), "python": platform.python_version(),
-        "dbos": version("dbos"), "system": f"{platform.system()} {platform.release()}",
-        "load_before": load_before, "load_after": load_after,
+        "cores": cores,
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "dbos": version("dbos"),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_before": load_before,
+        "load_after": load_after,
         "shared_note": " (other work was running on the machine: figures are pessimistic)"
-        if busy else "",
+        if busy
+        else "",
     }
 
 
@@ -59,12 +64,19 @@ class OneLineParser(argparse.ArgumentParser):
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="wfcomm bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
-    parser.add_argument("--pg-url", default=os.environ.get("WFCOMM_TEST_PG_URL"),
-                        help="a PostgreSQL server URL whose role may create databases "
-                        "(default: $WFCOMM_TEST_PG_URL); without one the Postgres parts are "
-                        "skipped and say so")
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs",
-                        help="where to write benchmarks.md and benchmarks.png")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("WFCOMM_TEST_PG_URL"),
+        help="a PostgreSQL server URL whose role may create databases "
+        "(default: $WFCOMM_TEST_PG_URL); without one the Postgres parts are "
+        "skipped and say so",
+    )
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=ROOT / "docs",
+        help="where to write benchmarks.md and benchmarks.png",
+    )
     parser.add_argument("--json", type=Path, help="also save the raw figures as JSON here")
     return parser.parse_args(argv)
 
@@ -91,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     plot.render(data, args.docs / "benchmarks.png")
     if args.json:
         args.json.write_text(json.dumps(data, indent=1))
-    say(f"wrote {args.docs / 'benchmarks.md'} and benchmarks.png in "
-        f"{time.perf_counter() - began:.0f} s")
+    say(
+        f"wrote {args.docs / 'benchmarks.md'} and benchmarks.png in "
+        f"{time.perf_counter() - began:.0f} s"
+    )
     for line in report.summary(data)[2:]:
         print(line)
     return 0

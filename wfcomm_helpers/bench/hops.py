@@ -130,6 +130,9 @@ async def write_to_tail(n: int, pace: Pace) -> PathRun:
 
 async def measure(n: int, pace: Pace) -> dict[str, dict[str, Any]]:
     """Per path, one after the other: latency samples (s) and values found afterwards."""
-    runs = [await send_to_recv(n, pace), await set_event_to_reader(n, pace),
-            await write_to_tail(n, pace)]
+    runs = [
+        await send_to_recv(n, pace),
+        await set_event_to_reader(n, pace),
+        await write_to_tail(n, pace),
+    ]
     return {path: asdict(run) for path, run in zip(PATHS, runs)}

@@ -55,9 +55,7 @@ async def _waiters(load: str, count: int) -> Waiters:
         writer = new_id("idle-stream")
         await start(bench_stream_writer, writer, [0.0, HOUR])
         waiters.writers.append(writer)
-        waiters.tasks.append(
-            asyncio.ensure_future(DBOS.get_event_async(receiver, "never", HOUR))
-        )
+        waiters.tasks.append(asyncio.ensure_future(DBOS.get_event_async(receiver, "never", HOUR)))
         waiters.tasks.append(asyncio.ensure_future(_tail(writer)))
     return waiters
 

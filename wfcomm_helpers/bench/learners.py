@@ -40,8 +40,9 @@ class Layout:
 def layouts(learners: int) -> list[Layout]:
     cores = min(os.cpu_count() or 1, learners)
     return [
-        Layout("server", f"{learners} learners' sessions in {cores} processes (one per core)",
-               cores),
+        Layout(
+            "server", f"{learners} learners' sessions in {cores} processes (one per core)", cores
+        ),
         Layout("one machine", f"{learners} kernel processes on this machine", learners),
     ]
 
@@ -56,9 +57,15 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
         processes = []
         for i, sessions in enumerate(sessions_per_process(learners, layout.processes)):
             env = {**os.environ, "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}"}
-            spec = {"config": "kit", "db_url": url, "hops": hops_each, "sessions": sessions,
-                    "barrier": barrier, "least_gap": LEARNER_LEAST_GAP,
-                    "spread": LEARNER_SPREAD}
+            spec = {
+                "config": "kit",
+                "db_url": url,
+                "hops": hops_each,
+                "sessions": sessions,
+                "barrier": barrier,
+                "least_gap": LEARNER_LEAST_GAP,
+                "spread": LEARNER_SPREAD,
+            }
             processes.append(start_probe(spec, tempfile.mkdtemp(prefix="wfcomm-learner-"), env))
         _release_when_ready(Path(barrier), processes)
         cpu_before = psutil.cpu_times()
@@ -72,7 +79,9 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
                 failed.append(str(exc))
     sessions = [session for r in results for session in r["sessions"]]
     lost = [
-        f"{i}:{path}" for i, session in enumerate(sessions) for path, run in session.items()
+        f"{i}:{path}"
+        for i, session in enumerate(sessions)
+        for path, run in session.items()
         if run["found"] != hops_each or len(run["latencies"]) != hops_each
     ]
     lost += [f"session {i}" for i in range(len(sessions), learners)]
@@ -81,20 +90,33 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
         for path in (sessions[0] if sessions else {})
     }
     pooled = [s for session in sessions for run in session.values() for s in run["latencies"]]
-    return {"key": layout.key, "label": layout.label, "processes": layout.processes,
-            "all": summary_ms(pooled), "per_path": per_path, "lost": lost, "failed": failed,
-            "peak_connections": peak, "cpu_busy": busy}
+    return {
+        "key": layout.key,
+        "label": layout.label,
+        "processes": layout.processes,
+        "all": summary_ms(pooled),
+        "per_path": per_path,
+        "lost": lost,
+        "failed": failed,
+        "peak_connections": peak,
+        "cpu_busy": busy,
+    }
 
 
-def measure(learners: int, hops_each: int, pg_url: str,
-            say: Callable[[str], None]) -> dict[str, Any]:
+def measure(
+    learners: int, hops_each: int, pg_url: str, say: Callable[[str], None]
+) -> dict[str, Any]:
     runs = []
     for layout in layouts(learners):
         say(f"learners: {layout.label}, one PostgreSQL database")
         runs.append(run_layout(layout, learners, hops_each, pg_url))
-    return {"learners": learners, "hops_each": hops_each,
-            "gap": [LEARNER_LEAST_GAP, LEARNER_LEAST_GAP + LEARNER_SPREAD], "runs": runs,
-            "max_connections": _server_setting(pg_url, "max_connections")}
+    return {
+        "learners": learners,
+        "hops_each": hops_each,
+        "gap": [LEARNER_LEAST_GAP, LEARNER_LEAST_GAP + LEARNER_SPREAD],
+        "runs": runs,
+        "max_connections": _server_setting(pg_url, "max_connections"),
+    }
 
 
 def _busy_percent(before: Any, after: Any) -> float:

@@ -30,8 +30,9 @@ async def _kit(n_steps: int, fib_base: int) -> Any:
     return await DBOS.retrieve_workflow_async(await start_events(n_steps, fib_base=fib_base))
 
 
-async def _lag_while(starter: Callable[[int, int], Awaitable[Any]], n_steps: int,
-                     fib_base: int) -> dict[str, float]:
+async def _lag_while(
+    starter: Callable[[int, int], Awaitable[Any]], n_steps: int, fib_base: int
+) -> dict[str, float]:
     monitor = LoopLagMonitor(interval=0.005, keep=1_000_000).start()
     await asyncio.sleep(0.05)
     monitor.reset()

@@ -24,8 +24,12 @@ def run_all(path: Path, timeout: float = 600) -> dict[str, Any]:
         began = time.perf_counter()
         error = None
         try:
-            NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                notebook,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
         except CellExecutionError as exc:
             error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell error"
         finally:

@@ -9,11 +9,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on CI or a server
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .hops import PATHS  # noqa: E402
-from .report import sweep_rows  # noqa: E402
-from .suite import (  # noqa: E402
+from .hops import PATHS
+from .report import sweep_rows
+from .suite import (
     TARGET_IDLE_CPU,
     TARGET_LEARNER_P95_MS,
     TARGET_LOAD,
@@ -26,8 +26,11 @@ from .suite import (  # noqa: E402
 
 def _latency(ax: Any, latency: dict[str, Any]) -> None:
     keys = ("default", "kit", poll_key(latency["kit_poll"]), "postgres")
-    short = {"default": "DBOS default\n(SQLite)", "kit": "kit (SQLite)",
-             "postgres": "kit (PostgreSQL)"}
+    short = {
+        "default": "DBOS default\n(SQLite)",
+        "kit": "kit (SQLite)",
+        "postgres": "kit (PostgreSQL)",
+    }
     rows = [r for k in keys for r in latency["rows"] if r["key"] == k]
     labels = [short.get(r["key"], "kit (SQLite),\nanother process") for r in rows] + ["floor"]
     width = 0.8 / len(PATHS)
@@ -49,19 +52,39 @@ def _latency(ax: Any, latency: dict[str, Any]) -> None:
 def _sweep(ax: Any, latency: dict[str, Any]) -> None:
     rows = sweep_rows(latency["rows"])
     polls = [r["poll"] for r in rows]
-    ax.plot(polls, [max(r["hops"][p]["p95"] for p in PATHS) for r in rows], "o-", color="C3",
-            label="hop p95, value from another process")
-    ax.plot(polls, [max(r["hops"][p]["p50"] for p in PATHS) for r in rows], "o-", color="C1",
-            label="hop p50, value from another process")
+    ax.plot(
+        polls,
+        [max(r["hops"][p]["p95"] for p in PATHS) for r in rows],
+        "o-",
+        color="C3",
+        label="hop p95, value from another process",
+    )
+    ax.plot(
+        polls,
+        [max(r["hops"][p]["p50"] for p in PATHS) for r in rows],
+        "o-",
+        color="C1",
+        label="hop p50, value from another process",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("SQLite polling interval (s), log")
     ax.set_ylabel("latency ms, log")
     cpu = ax.twinx()
-    cpu.plot(polls, [r["idle_cpu"].get(TARGET_LOAD, math.nan) for r in rows], "s-",
-             color="C0", label="idle CPU, 3 workflows waiting")
-    cpu.plot(polls, [r["idle_cpu"].get("panels:1", math.nan) for r in rows], "s:",
-             color="C0", label="idle CPU, one live panel per pattern")
+    cpu.plot(
+        polls,
+        [r["idle_cpu"].get(TARGET_LOAD, math.nan) for r in rows],
+        "s-",
+        color="C0",
+        label="idle CPU, 3 workflows waiting",
+    )
+    cpu.plot(
+        polls,
+        [r["idle_cpu"].get("panels:1", math.nan) for r in rows],
+        "s:",
+        color="C0",
+        label="idle CPU, one live panel per pattern",
+    )
     cpu.axhline(TARGET_IDLE_CPU, color="C0", ls="--", lw=1)
     cpu.set_ylabel("% of one core")
     ax.axvline(latency["kit_poll"], color="gray", lw=6, alpha=0.25)
@@ -75,8 +98,13 @@ def _loop_lag(ax: Any, lag: dict[str, Any]) -> None:
     values = [lag["seed"]["p99"], lag["kit"]["p99"]]
     bars = ax.bar(names, values, color=["C3", "C2"])
     ax.bar_label(bars, [f"{v:.0f} ms" for v in values])
-    ax.axhline(TARGET_LOOP_LAG_P99_MS, color="red", ls="--", lw=1,
-               label=f"target {TARGET_LOOP_LAG_P99_MS:g} ms")
+    ax.axhline(
+        TARGET_LOOP_LAG_P99_MS,
+        color="red",
+        ls="--",
+        lw=1,
+        label=f"target {TARGET_LOOP_LAG_P99_MS:g} ms",
+    )
     ax.set_ylabel("event-loop lag p99 (ms)")
     ax.set_title("Loop lag, 3 workflows computing")
     ax.legend(fontsize=7)
@@ -98,8 +126,11 @@ def _notebooks(ax: Any, rows: list[dict[str, Any]]) -> None:
         ax.text(0.5, 0.5, "no notebooks found", ha="center", va="center")
         ax.set_axis_off()
         return
-    bars = ax.barh([r["name"] for r in rows], [r["seconds"] for r in rows],
-                   color=["C2" if not r["error"] else "C3" for r in rows])
+    bars = ax.barh(
+        [r["name"] for r in rows],
+        [r["seconds"] for r in rows],
+        color=["C2" if not r["error"] else "C3" for r in rows],
+    )
     ax.bar_label(bars, [f"{r['seconds']:.1f} s" for r in rows])
     ax.set_xlabel("Run All on a fresh database (s)")
     ax.set_title("Notebooks")
@@ -115,8 +146,13 @@ def _learners(ax: Any, data: dict[str, Any]) -> None:
     xs = range(len(runs))
     ax.bar(xs, [r["all"]["p95"] for r in runs], color="C0", alpha=0.4, label="p95")
     ax.bar(xs, [r["all"]["p50"] for r in runs], color="C0", label="p50")
-    ax.axhline(TARGET_LEARNER_P95_MS, color="red", ls="--", lw=1,
-               label=f"target p95 {TARGET_LEARNER_P95_MS:g} ms")
+    ax.axhline(
+        TARGET_LEARNER_P95_MS,
+        color="red",
+        ls="--",
+        lw=1,
+        label=f"target p95 {TARGET_LEARNER_P95_MS:g} ms",
+    )
     names = [f"{r['processes']} processes\n(CPU {r['cpu_busy']:.0f} % busy)" for r in runs]
     ax.set_xticks(list(xs), names, fontsize=7)
     ax.set_yscale("log")
@@ -134,8 +170,10 @@ def render(data: dict[str, Any], path: Path) -> None:
     _tail(axes[1][0], data["stream_tail"])
     _notebooks(axes[1][1], data["notebooks"])
     _learners(axes[1][2], data["learners"])
-    fig.suptitle(f"wfcomm benchmarks ({data['when']}, {data['machine']['cores']} cores, "
-                 f"dbos {data['machine']['dbos']})")
+    fig.suptitle(
+        f"wfcomm benchmarks ({data['when']}, {data['machine']['cores']} cores, "
+        f"dbos {data['machine']['dbos']})"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)

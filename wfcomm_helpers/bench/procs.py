@@ -27,18 +27,23 @@ def _command(spec: dict[str, Any]) -> list[str]:
 def _parse(done_stdout: str, stderr: str, returncode: int) -> dict[str, Any]:
     for line in reversed(done_stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return dict(json.loads(line[len(RESULT_PREFIX):]))
+            return dict(json.loads(line[len(RESULT_PREFIX) :]))
     last = (stderr.strip().splitlines() or ["no output"])[-1]
     raise ProbeFailed(f"probe exited with {returncode}: {last}")
 
 
-def run_probe(spec: dict[str, Any], env: dict[str, str] | None = None,
-              timeout: float = 900) -> dict[str, Any]:
+def run_probe(
+    spec: dict[str, Any], env: dict[str, str] | None = None, timeout: float = 900
+) -> dict[str, Any]:
     """Run one probe in a fresh data folder; returns its result."""
     with tempfile.TemporaryDirectory(prefix="wfcomm-bench-") as folder:
         done = subprocess.run(
-            _command({**spec, "data_dir": folder}), capture_output=True, text=True,
-            timeout=timeout, env=env, check=False,
+            _command({**spec, "data_dir": folder}),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
     return _parse(done.stdout, done.stderr, done.returncode)
 
@@ -46,8 +51,11 @@ def run_probe(spec: dict[str, Any], env: dict[str, str] | None = None,
 def start_probe(spec: dict[str, Any], folder: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """Start a probe without waiting (for many at once); finish with :func:`finish_probe`."""
     return subprocess.Popen(
-        _command({**spec, "data_dir": folder}), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
+        _command({**spec, "data_dir": folder}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -79,6 +87,5 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin.render_as_string(hide_password=False),
-                             autocommit=True) as conn:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -37,8 +37,9 @@ async def bench_long_stream(checkpoints: list[int]) -> int:
 async def offset_read(wid: str, offset: int) -> list[Any]:
     values: list[Any] = []
     try:
-        async for value in DBOS.read_stream_async(wid, STREAM_KEY, offset=offset,
-                                                  timeout_seconds=0):
+        async for value in DBOS.read_stream_async(
+            wid, STREAM_KEY, offset=offset, timeout_seconds=0
+        ):
             values.append(value)
     except DBOSStreamTimeoutError:
         pass

@@ -43,12 +43,28 @@ class Plan:
     @classmethod
     def make(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(hops=5, default_hops=2, idle_seconds=0.5, sweep=(), lag=(1, 20),
-                       tail=(20, 100), tail_repeats=2, learners=3, learner_hops=3)
-        return cls(hops=60, default_hops=20, idle_seconds=6.0,
-                   sweep=(0.02, 0.05, 0.1, 0.2, 0.5), lag=(3, 24),
-                   tail=(100, 1000, 2500, 5000, 10000), tail_repeats=5, learners=30,
-                   learner_hops=20)
+            return cls(
+                hops=5,
+                default_hops=2,
+                idle_seconds=0.5,
+                sweep=(),
+                lag=(1, 20),
+                tail=(20, 100),
+                tail_repeats=2,
+                learners=3,
+                learner_hops=3,
+            )
+        return cls(
+            hops=60,
+            default_hops=20,
+            idle_seconds=6.0,
+            sweep=(0.02, 0.05, 0.1, 0.2, 0.5),
+            lag=(3, 24),
+            tail=(100, 1000, 2500, 5000, 10000),
+            tail_repeats=5,
+            learners=30,
+            learner_hops=20,
+        )
 
 
 def _hop_summaries(result: dict[str, Any]) -> dict[str, Any]:
@@ -58,11 +74,18 @@ def _hop_summaries(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _config_row(key: str, label: str, wake: str, result: dict[str, Any],
-                poll: float | None) -> dict:
-    return {"key": key, "label": label, "wake": wake, "poll": poll,
-            "hops": _hop_summaries(result), "idle_cpu": result.get("idle_cpu", {}),
-            "dbos": result["dbos"]}
+def _config_row(
+    key: str, label: str, wake: str, result: dict[str, Any], poll: float | None
+) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "wake": wake,
+        "poll": poll,
+        "hops": _hop_summaries(result),
+        "idle_cpu": result.get("idle_cpu", {}),
+        "dbos": result["dbos"],
+    }
 
 
 def poll_key(poll: float) -> str:
@@ -80,29 +103,65 @@ def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[
     kit_poll = sqlite_polling_interval()
     rows = []
     say("latency: DBOS default configuration (SQLite, 1.0 s poll)")
-    rows.append(_config_row("default", "DBOS default (SQLite)", "poll 1 s", run_probe(
-        {"config": "default", "hops": plan.default_hops, **idle}), 1.0))
+    rows.append(
+        _config_row(
+            "default",
+            "DBOS default (SQLite)",
+            "poll 1 s",
+            run_probe({"config": "default", "hops": plan.default_hops, **idle}),
+            1.0,
+        )
+    )
     say(f"latency: the kit (SQLite, wake-up at commit, {kit_poll:g} s poll)")
-    rows.append(_config_row("kit", "kit (SQLite)", f"at commit (poll {kit_poll:g} s)", run_probe(
-        {"config": "kit", "hops": plan.hops, **idle}), kit_poll))
+    rows.append(
+        _config_row(
+            "kit",
+            "kit (SQLite)",
+            f"at commit (poll {kit_poll:g} s)",
+            run_probe({"config": "kit", "hops": plan.hops, **idle}),
+            kit_poll,
+        )
+    )
     for poll in sorted({*plan.sweep, kit_poll}):
         say(f"latency: the kit's poll alone at {poll:g} s (a value from another process)")
-        label = ("kit (SQLite), value from another process" if poll == kit_poll
-                 else f"SQLite, poll {poll:g} s")
-        rows.append(_config_row(poll_key(poll), label, f"poll {poll:g} s", run_probe(
-            {"config": "kit", "poll": poll, "wakeup": False, "hops": plan.hops, **idle}), poll))
+        label = (
+            "kit (SQLite), value from another process"
+            if poll == kit_poll
+            else f"SQLite, poll {poll:g} s"
+        )
+        rows.append(
+            _config_row(
+                poll_key(poll),
+                label,
+                f"poll {poll:g} s",
+                run_probe(
+                    {"config": "kit", "poll": poll, "wakeup": False, "hops": plan.hops, **idle}
+                ),
+                poll,
+            )
+        )
     postgres_skipped = postgres_skip_reason(pg_url)
     if postgres_skipped is None:
         assert pg_url is not None
         say("latency: the kit on PostgreSQL")
         with fresh_postgres_database(pg_url) as url:
-            rows.append(_config_row("postgres", "kit (PostgreSQL)", "at commit (LISTEN/NOTIFY)",
-                                    run_probe({"config": "kit", "db_url": url,
-                                               "hops": plan.hops}), None))
+            rows.append(
+                _config_row(
+                    "postgres",
+                    "kit (PostgreSQL)",
+                    "at commit (LISTEN/NOTIFY)",
+                    run_probe({"config": "kit", "db_url": url, "hops": plan.hops}),
+                    None,
+                )
+            )
     with tempfile.TemporaryDirectory() as folder:
         floor_ms = summary_ms(floor.measure(Path(folder), max(200, plan.hops * 3)))
-    return {"rows": rows, "floor": floor_ms, "postgres_skipped": postgres_skipped,
-            "kit_poll": kit_poll}
+    return {
+        "rows": rows,
+        "floor": floor_ms,
+        "postgres_skipped": postgres_skipped,
+        "kit_poll": kit_poll,
+    }
 
 
 def postgres_skip_reason(pg_url: str | None) -> str | None:
@@ -118,8 +177,9 @@ def loop_lag(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
 
 def stream_tail(plan: Plan, say: Callable[[str], None]) -> list[dict[str, float]]:
     say(f"stream tail: lengths {', '.join(map(str, plan.tail))}")
-    return run_probe({"config": "kit", "tail": list(plan.tail),
-                      "tail_repeats": plan.tail_repeats})["stream_tail"]
+    return run_probe({"config": "kit", "tail": list(plan.tail), "tail_repeats": plan.tail_repeats})[
+        "stream_tail"
+    ]
 
 
 def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:

@@ -99,7 +99,8 @@ class Panel:
             return False
         if self.busy:
             who = (
-                f"{self.busy_label} {self.workflow_id}" if self.workflow_id
+                f"{self.busy_label} {self.workflow_id}"
+                if self.workflow_id
                 else f"The {self.busy_label.lower()} you started"
             )
             self.say(f"{who} is still running: wait for it to finish before you start another.")
@@ -124,15 +125,18 @@ class Panel:
         except asyncio.CancelledError:
             self.say("Stopped.")
             raise
-        except Exception as exc:  # noqa: BLE001 - shown in the panel: a callback must never raise
+        except Exception as exc:
             self.last_error = one_line(exc)
             self.say(self.last_error)
 
     async def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the main task and every side task are done."""
+
         async def drain() -> None:
             while True:
-                pending = [t for t in (self.task, *self.side_tasks) if t is not None and not t.done()]
+                pending = [
+                    t for t in (self.task, *self.side_tasks) if t is not None and not t.done()
+                ]
                 if not pending:
                     return
                 await asyncio.wait(pending)

@@ -34,8 +34,9 @@ class EventsPanel(Panel):
         super().__init__(busy_label="Events workflow")
         self.fib_base = validation.fib_base(fib_base)
         self.steps = styled(
-            widgets.BoundedIntText(value=n_steps, min=1, max=validation.MAX_STEPS,
-                                   description="Steps"),
+            widgets.BoundedIntText(
+                value=n_steps, min=1, max=validation.MAX_STEPS, description="Steps"
+            ),
             "wfcomm-events-steps",
         )
         self.start_button = styled(widgets.Button(description="Start"), "wfcomm-events-start")

@@ -43,9 +43,14 @@ class DecisionView:
         self.decision_sent = False
 
     def row(self) -> widgets.HBox:
-        return widgets.HBox([
-            self.countdown, widgets.Label("outcome:"), self.outcome, self.dbos_status,
-        ])
+        return widgets.HBox(
+            [
+                self.countdown,
+                widgets.Label("outcome:"),
+                self.outcome,
+                self.dbos_status,
+            ]
+        )
 
     def clear(self) -> None:
         self.countdown.value, self.outcome.value, self.dbos_status.value = "starting", "", ""
@@ -53,9 +58,7 @@ class DecisionView:
 
     async def follow(self, workflow_id: str) -> WorkflowSummary:
         """Count down to the recv timeout until DBOS reports the workflow done."""
-        announced = await DBOS.get_event_async(
-            workflow_id, WAITING_EVENT, ANNOUNCE_TIMEOUT_SECONDS
-        )
+        announced = await DBOS.get_event_async(workflow_id, WAITING_EVENT, ANNOUNCE_TIMEOUT_SECONDS)
         timeout = float(announced["timeout_seconds"]) if announced else math.nan
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -143,6 +146,7 @@ class MessagingPanel(Panel):
     async def wait_for_recv(self, timeout: float = ANNOUNCE_TIMEOUT_SECONDS) -> str:
         """Wait until the workflow started by Start waits in ``recv``; returns its id (for a
         cell that presses Approve right after Start, as Run All does)."""
+
         async def waiting() -> str:
             while self.workflow_id is None:
                 if not self.busy:
@@ -164,7 +168,8 @@ class MessagingPanel(Panel):
         if self.workflow_id is None:
             self.say(
                 "The workflow is still starting: click again in a moment."
-                if self.busy else f"Press Start first: there is no workflow to {word} yet."
+                if self.busy
+                else f"Press Start first: there is no workflow to {word} yet."
             )
             return False
         if self.decision is not None:

@@ -36,8 +36,9 @@ class StreamLog:
     """An Output used as an append-only log, plus its counter label."""
 
     def __init__(self, css_log: str, css_count: str) -> None:
-        self.output = styled(widgets.Output(layout={"max_height": "14em", "overflow": "auto"}),
-                             css_log)
+        self.output = styled(
+            widgets.Output(layout={"max_height": "14em", "overflow": "auto"}), css_log
+        )
         self.count = styled(widgets.Label(value="0 values"), css_count)
         self.n = 0
 
@@ -66,8 +67,9 @@ class StreamingPanel(Panel):
         self.log = StreamLog("wfcomm-stream-log", "wfcomm-stream-count")
         self.closed = styled(widgets.Label(value=""), "wfcomm-stream-closed")
         self.live = StreamLog("wfcomm-stream-live-log", "wfcomm-stream-live-count")
-        self.offset = styled(widgets.IntText(value=0, description="from offset"),
-                             "wfcomm-stream-offset")
+        self.offset = styled(
+            widgets.IntText(value=0, description="from offset"), "wfcomm-stream-offset"
+        )
         self.reread_button = styled(widgets.Button(description="Re-read"), "wfcomm-stream-reread")
         self.reread = StreamLog("wfcomm-stream-reread-log", "wfcomm-stream-reread-count")
         self.start_button.on_click(lambda _: self.start())
@@ -76,8 +78,12 @@ class StreamingPanel(Panel):
             widgets.HBox([self.start_button, self.log.count, self.closed]),
             widgets.HTML("<b>Reader 1</b>: tails the stream by offset"),
             self.log.output,
-            widgets.HBox([widgets.HTML("<b>Reader 2</b>: follows it live, at the same time"),
-                          self.live.count]),
+            widgets.HBox(
+                [
+                    widgets.HTML("<b>Reader 2</b>: follows it live, at the same time"),
+                    self.live.count,
+                ]
+            ),
             self.live.output,
             widgets.HBox([self.offset, self.reread_button, self.reread.count]),
             self.reread.output,
