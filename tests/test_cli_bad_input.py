@@ -356,15 +356,17 @@ def test_a_postgres_database_no_app_has_set_up(env, pg_url: str) -> None:
     fix = "fix --database-url (or WFCOMM_DATABASE_URL)."
     absent = one_line_failure(wfcomm("--database-url", pg_url, "status", "x", env=env))
     assert absent.startswith(f"wfcomm: Cannot open the database of app wfcomm-events at {where} (")
-    assert f'database "{name}" does not exist' in absent and absent.endswith(f"first, or {fix}")
+    assert name in absent.split("(", 1)[1] and absent.endswith(f"first, or {fix}")
     admin = make_url(pg_url).set(drivername="postgresql", database="postgres")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     empty = one_line_failure(wfcomm("--database-url", pg_url, "messaging", "start", "1", env=env))
-    assert empty == (
-        f"wfcomm: Cannot read workflows from the database of app wfcomm-messaging at {where} "
-        '(relation "dbos.workflow_status" does not exist): if it is new, run the notebook\'s setup '
-        f"cell or `wfcomm serve` once to set it up; otherwise {fix}"
+    # Between the brackets: PostgreSQL's words, which a release may change.
+    assert empty.startswith(
+        f"wfcomm: Cannot read workflows from the database of app wfcomm-messaging at {where} ("
+    ) and empty.endswith(
+        "): if it is new, run the notebook's setup cell or `wfcomm serve` once to set it up; "
+        f"otherwise {fix}"
     )
 
 
@@ -381,16 +383,9 @@ def test_serve_refuses_a_bad_port_or_host_before_starting(serve, env, folder: Pa
         env,
     )
     lines = [one_line_failure(result) for result in results]
-    assert lines[0] == (
-        f"wfcomm: Cannot listen on 127.0.0.1 port -5 (bind(): port must be 0-65535.): {fix}"
-    )
-    assert lines[1] == (
-        f"wfcomm: Cannot listen on 127.0.0.1 port {busy} (Address already in use): {fix}"
-    )
-    # The resolver's words for an unknown host differ between systems.
-    assert lines[2].startswith("wfcomm: Cannot listen on 999.1.1.1 port ") and lines[2].endswith(
-        fix
-    )
+    # Between the brackets: Python's, the system's or the resolver's words, which differ.
+    for line, where in zip(lines, ("127.0.0.1 port -5 (", f"127.0.0.1 port {busy} (", "999.1.1.1")):
+        assert line.startswith(f"wfcomm: Cannot listen on {where}") and line.endswith(fix), line
     assert not (folder / "data" / "wfcomm-other.sqlite").exists()  # refused before DBOS started
 
 
@@ -483,15 +478,19 @@ EVERY_ARGUMENT: Cases = [
     (("messaging", "send", "x", TOO_BIG), TOO_BIG_LINE),
     (("status", "\udcff"), "wfcomm: Argument 4 ('\\xff') is not UTF-8 text: set the terminal to UTF-8 (e.g. export LANG=C.UTF-8) and type it again."),
     (("demo", "chat"), "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming."),
-    # Usage errors: click's usage box (a dozen lines) becomes its message and where to look.
-    (("events", "start"), "wfcomm: Missing argument 'n_steps': see `wfcomm events start --help`."),
+    # Usage errors in the kit's words (click's own are checked below).
     (("events", "start", "-1"), "wfcomm: -1 is not an option, and step counts, offsets and timeouts cannot be negative: see `wfcomm events start --help`."),
-    (("events", "start", "2", "--fib-bse", "3"), "wfcomm: No such option: --fib-bse (Possible options: --fib-base): see `wfcomm events start --help`."),
-    (("events", "start", "2", "3"), "wfcomm: Got unexpected extra argument(s) (3): see `wfcomm events start --help`."),
-    (("messaging", "send", "x"), "wfcomm: Missing argument 'message': see `wfcomm messaging send --help`."),
-    (("frobnicate",), "wfcomm: No such command 'frobnicate': see `wfcomm --help`."),
     (("events",), "wfcomm: Missing command: add one of those listed above (`wfcomm events --help`)."),
-    (("serve", "--port", "x"), "wfcomm: Invalid value for '--port' (env var: 'WFCOMM_SERVE_PORT'): Input should be a valid integer, unable to parse string as an integer: see `wfcomm serve --help`."),
+]
+#: Usage errors: click's usage box (a dozen lines) becomes one line, its first line's words
+#: (click's, which a release may reword) naming what was wrong, then where to look.
+USAGE_ERRORS = [
+    (("events", "start"), "n_steps", "wfcomm events start"),
+    (("events", "start", "2", "--fib-bse", "3"), "--fib-bse", "wfcomm events start"),
+    (("events", "start", "2", "3"), "3", "wfcomm events start"),
+    (("messaging", "send", "x"), "message", "wfcomm messaging send"),
+    (("frobnicate",), "frobnicate", "wfcomm"),
+    (("serve", "--port", "x"), "--port", "wfcomm serve"),
 ]
 # fmt: on
 
@@ -499,6 +498,16 @@ EVERY_ARGUMENT: Cases = [
 @pytest.mark.parametrize(("args", "want"), EVERY_ARGUMENT, ids=lambda v: repr(v)[:60])
 def test_every_argument_is_checked_before_connecting(args: Sequence[str], want: str) -> None:
     assert line_of(*args) == want
+
+
+@pytest.mark.parametrize(("args", "named", "command"), USAGE_ERRORS, ids=lambda v: repr(v)[:60])
+def test_a_usage_error_is_one_line_naming_the_fault_and_its_help(
+    args: Sequence[str], named: str, command: str
+) -> None:
+    line = line_of(*args)
+    where = f": see `{command} --help`."
+    assert line.startswith("wfcomm: ") and line.endswith(where), line
+    assert named in line[len("wfcomm: ") : -len(where)], line
 
 
 def refusal(check: Any, value: Any, *args: Any) -> str | None:

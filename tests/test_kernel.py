@@ -3,6 +3,7 @@ handling, and two kernels on one database."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.kernel
 
 SETUP = "import wfcomm_helpers\nawait wfcomm_helpers.start('events')"
-LINE = "DBOS 3.4.0 is running app wfcomm-events on SQLite file wfcomm-events.sqlite.\n"
+LINE = f"DBOS {version('dbos')} is running app wfcomm-events on SQLite file wfcomm-events.sqlite.\n"
 
 
 def test_setup_cell_can_be_rerun(kernel) -> None:
@@ -115,4 +116,6 @@ def test_a_second_kernel_on_postgres_needs_its_own_executor_id(kernel_factory, p
         "WFCOMM_EXECUTOR_ID=<your-name>.\n"
     )
     learner = kernel_factory({**env, "WFCOMM_EXECUTOR_ID": "learner-2"})
-    assert learner.run(SETUP).stdout.startswith("DBOS 3.4.0 is running app wfcomm-events on ")
+    assert learner.run(SETUP).stdout.startswith(
+        f"DBOS {version('dbos')} is running app wfcomm-events on "
+    )

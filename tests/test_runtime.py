@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from contextlib import redirect_stdout
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ async def test_start_is_safe_to_rerun(data_dir: Path) -> None:
         second = await wfcomm_helpers.start("events")
     try:
         assert second is first
-        line = "DBOS 3.4.0 is running app wfcomm-events on SQLite file wfcomm-events.sqlite.\n"
+        line = f"DBOS {version('dbos')} is running app wfcomm-events on SQLite file wfcomm-events.sqlite.\n"
         assert out.getvalue() == line * 2
         assert (data_dir / "wfcomm-events.sqlite").is_file()
     finally:
@@ -118,7 +119,7 @@ async def test_postgres_reports_its_database(pg_url: str, data_dir) -> None:
     try:
         name = pg_url.rsplit("/", 1)[1]
         assert out.getvalue() == (
-            f"DBOS 3.4.0 is running app wfcomm-events on PostgreSQL {name}.\n"
+            f"DBOS {version('dbos')} is running app wfcomm-events on PostgreSQL {name}.\n"
         )
     finally:
         wfcomm_helpers.shutdown()

@@ -12,26 +12,24 @@ from wfcomm_helpers import seed_mistakes
 from wfcomm_helpers.compute import fibonacci
 
 
-def refused(call: str) -> str:
-    return (
-        f"RuntimeError: {call}() was called while an event loop is running. "
-        f"Use await {call}_async(...) instead."
-    )
+def is_refusal(line: str, call: str) -> bool:
+    """DBOS's refusal of a sync call in a running loop: its type and the async call it points to
+    (DBOS may reword the rest in any release)."""
+    return line.startswith("RuntimeError: ") and f"{call}_async(" in line
 
 
 async def test_the_seeds_sync_calls_raise_in_a_running_loop(dbos_app):
-    assert await seed_mistakes.seed_sync_calls("any-id") == {
-        "DBOS.get_event": refused("get_event"),
-        "DBOS.send": refused("send"),
-        "DBOS.read_stream": refused("read_stream"),
-    }
+    refusals = await seed_mistakes.seed_sync_calls("any-id")
+    assert set(refusals) == {"DBOS.get_event", "DBOS.send", "DBOS.read_stream"}
+    for call, line in refusals.items():
+        assert is_refusal(line, call.removeprefix("DBOS.")), line
 
 
 def test_nest_asyncio2_does_not_change_dboss_check():
-    assert seed_mistakes.nest_asyncio_demo() == [
-        "after nest_asyncio2.apply(), asyncio.run inside the loop: works",
-        "after nest_asyncio2.apply(), DBOS.send: " + refused("send"),
-    ]
+    works, send = seed_mistakes.nest_asyncio_demo()
+    assert works == "after nest_asyncio2.apply(), asyncio.run inside the loop: works"
+    prefix = "after nest_asyncio2.apply(), DBOS.send: "
+    assert send.startswith(prefix) and is_refusal(send.removeprefix(prefix), "send"), send
 
 
 async def test_the_seeds_async_fibonacci_holds_the_loop(dbos_app):
@@ -65,10 +63,8 @@ async def test_offset_read_returns_at_once_while_read_stream_waits_for_the_close
 
 
 async def test_send_to_an_unknown_id_fails_and_a_send_before_recv_waits(dbos_app):
-    assert await seed_mistakes.send_to_unknown_id("nobody") == (
-        "DBOSNonExistentWorkflowError: DBOS Error 5: Non-existent `send` destination workflow "
-        "ID: nobody"
-    )
+    refused = await seed_mistakes.send_to_unknown_id("nobody")
+    assert refused.startswith("DBOSNonExistentWorkflowError: ") and "nobody" in refused, refused
     early = await seed_mistakes.send_before_recv(delay_seconds=0.5)
     assert early == seed_mistakes.EarlySend(
         sent_before_recv=True, received={"approved": True, "message": "sent early"}
