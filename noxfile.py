@@ -1,9 +1,11 @@
-"""Sessions a maintainer runs locally and CI runs on every push and nightly (pip install nox):
+"""Sessions a maintainer runs locally (``.venv/bin/nox``, from ``pip install -e '.[dev]'``) and
+CI runs: ``tests`` and ``lint`` on every push, all three nightly (.github/workflows/ci.yml):
 
-    nox -s tests      # the README's test command, `python kit.py test`: the newest releases
-    nox -s lowest     # the same suite with every dependency at the lower bound pyproject.toml allows
-    nox -s lint       # ruff, as the pre-commit hook runs it
+    nox -s tests      # the README's test command, `python3 kit.py test`: the newest releases
+    nox -s lowest     # the same suite on the oldest Python, every direct dependency at its floor
+    nox -s lint       # the pre-commit hooks (ruff, notebook stripping) on every file
 
+``lowest`` needs that Python (``python3.10``) on the PATH; without it the session fails.
 Extra arguments go to pytest: ``nox -s lowest -- -x tests/test_doctor.py``.
 The versions come from pyproject.toml only; this file holds none.
 """
@@ -27,6 +29,9 @@ TEST_EXTRA = "test"
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+# A session whose Python is not on the PATH fails: a skipped session would leave a green run that
+# tested nothing.
+nox.options.error_on_missing_interpreters = True
 
 
 def lowest_release(floor: str) -> str:
@@ -38,19 +43,22 @@ def lowest_release(floor: str) -> str:
     return ".".join((parts + ["0"])[:2]) + ".*"
 
 
-def lower_bounds(extras: tuple[str, ...] = ("serve", "cli", TEST_EXTRA)) -> list[str]:
-    """``name==X.Y.*`` for every requirement of the package and these extras with a ``>=X.Y``
-    bound, read from pyproject.toml (the package's own ``wfcomm[...]`` self-references are
-    skipped)."""
+def lower_bounds(extra: str = TEST_EXTRA) -> list[str]:
+    """``name==X.Y.*`` for every requirement with a ``>=X.Y`` bound of the package, of ``extra``
+    and of the extras ``extra`` pulls in through the package's own ``wfcomm[...]`` requirement,
+    read from pyproject.toml."""
     project = PYPROJECT["project"]
-    texts = list(project["dependencies"])
-    for extra in extras:
-        texts += project["optional-dependencies"][extra]
+    requirements = [Requirement(text) for text in project["dependencies"]]
+    extras = [extra]
+    for name in extras:  # grows while self-references name more extras
+        for text in project["optional-dependencies"][name]:
+            req = Requirement(text)
+            if req.name == project["name"]:
+                extras += sorted(req.extras - set(extras))
+            else:
+                requirements.append(req)
     pins = []
-    for text in texts:
-        req = Requirement(text)
-        if req.name == project["name"]:
-            continue
+    for req in requirements:
         floors = [spec.version for spec in req.specifier if spec.operator == ">="]
         if floors:
             pins.append(f"{req.name}=={lowest_release(floors[0])}")

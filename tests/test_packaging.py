@@ -91,9 +91,13 @@ def test_ci_runs_on_push_and_nightly_through_existing_nox_sessions() -> None:
     sessions = nox_sessions()
     assert {"tests", "lowest", "lint"} <= sessions
     test_job = WORKFLOW["jobs"]["test"]
-    matrix = test_job["strategy"]["matrix"]["include"]
-    assert {row["session"] for row in matrix} == {"tests", "lowest"}
-    lowest = next(row for row in matrix if row["session"] == "lowest")
+    # include: the first list on a schedule (or by hand), the second on a push: what .ci/run does.
+    include = test_job["strategy"]["matrix"]["include"]
+    events, nightly, on_push = (json.loads(text) for text in re.findall(r"'(\[.*?\])'", include))
+    assert set(events) == {"schedule", "workflow_dispatch"} and "github.event_name" in include
+    assert {row["session"] for row in nightly} == {"tests", "lowest"}
+    assert on_push == [row for row in nightly if row["session"] == "tests"]
+    lowest = next(row for row in nightly if row["session"] == "lowest")
     assert lowest["python"] == floor(SpecifierSet(PROJECT["requires-python"]))
     steps = " ".join(step.get("run", "") for step in test_job["steps"])
     assert "nox -s ${{ matrix.session }}" in steps and "chromium" in steps
@@ -133,8 +137,10 @@ def test_lowest_session_pins_every_lower_bound_of_pyproject() -> None:
     finally:
         sys.path.remove(str(ROOT))
     pins = dict(pin.split("==") for pin in noxfile.lower_bounds())
-    for name in ("dbos", "ipywidgets", "ipykernel", "jupyterlab", "pytest", "typer"):
+    for name in ("dbos", "ipywidgets", "ipykernel", "jupyterlab", "pytest", "typer", "matplotlib"):
         assert name in pins
+    # A session whose Python is missing fails instead of passing having run nothing.
+    assert noxfile.nox.options.error_on_missing_interpreters is True
     for text in PROJECT["dependencies"]:
         req = Requirement(text)
         assert pins[req.name] == noxfile.lowest_release(floor(req.specifier))
