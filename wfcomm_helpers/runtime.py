@@ -161,12 +161,7 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
-    if not wakeup.install(wake_receivers=target.is_sqlite):
-        print(
-            "wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
-            "wake on DBOS's poll or NOTIFY instead (slower, still correct).",
-            file=sys.stderr,
-        )
+    wakeup.install(wake_receivers=target.is_sqlite)  # never raises; says so if it is off
     _current = Runtime(app=name, target=target, guard=guard)
     if not target.is_sqlite:
         outage.install(target.display)
