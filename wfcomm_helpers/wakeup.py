@@ -26,9 +26,11 @@ delivery (slower, still correct).
 from __future__ import annotations
 
 import sys
+import threading
 
 from . import dbos_private
 
+_turning_off = threading.Lock()
 FALLBACK = "readers wake on DBOS's poll or NOTIFY instead (slower, still correct)."
 
 
@@ -49,7 +51,10 @@ def install(*, wake_receivers: bool) -> bool:
 
 def _turn_off(exc: Exception) -> None:
     """The wake-up raised after DBOS's own call returned: take it out and say so once."""
-    uninstall()
+    with _turning_off:
+        if not is_installed():  # another thread's hook failed first and said so
+            return
+        uninstall()
     reason = str(exc).splitlines()[0] if str(exc) else ""
     print(
         f"wfcomm: the same-process wake-up failed ({type(exc).__name__}: {reason}) and is now "
