@@ -32,7 +32,7 @@ def sends(draw: st.DrawFn, prefix: str) -> tuple[Send, ...]:
                 st.integers(1, 2),
                 st.booleans(),
             ),
-            max_size=2,
+            max_size=3,
         )
     )
     return tuple(
@@ -43,7 +43,7 @@ def sends(draw: st.DrawFn, prefix: str) -> tuple[Send, ...]:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    n = draw(st.integers(1, 3))
+    n = draw(st.integers(2, 3))
     rounds = tuple(Round(draw(st.sampled_from(TOPICS)), draw(sends(f"r{i}-"))) for i in range(n))
     return Scenario(rounds=rounds, early=draw(sends("early-")))
 
@@ -58,6 +58,18 @@ RETRY_THEN_NEW = Scenario(
         Round("a", (Send("a", "M1", "K"),)),
         Round("a", (Send("a", "M1", "K"), Send("a", "M2"))),
     )
+)
+
+#: Every kind at once: early sends (a concurrent double send with a key), a message waiting on
+#: the other topic, a retry whose key an early send used, concurrent unkeyed copies, a timeout.
+EVERY_KIND = Scenario(
+    early=(Send("b", "E1", "K1", copies=2, concurrent=True), Send("a", "E2")),
+    rounds=(
+        Round("a", (Send("b", "B1"),)),
+        Round("b", (Send("a", "A1", "K1"),)),
+        Round("b", (Send("b", "B2", copies=2, concurrent=True),)),
+        Round("a"),
+    ),
 )
 
 
@@ -81,7 +93,7 @@ async def observe_both_ways(scenario: Scenario, database_url: str | None) -> Non
 
 
 LEG_SETTINGS = settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     derandomize=True,
     database=None,
@@ -93,6 +105,7 @@ LEG_SETTINGS = settings(
 @given(scenario=scenarios())
 @example(scenario=RETRY_STORES_NOTHING)
 @example(scenario=RETRY_THEN_NEW)
+@example(scenario=EVERY_KIND)
 async def test_sqlite_tuned_equals_dbos_alone(data_dir: Path, scenario: Scenario) -> None:
     await observe_both_ways(scenario, None)
 
@@ -101,6 +114,7 @@ async def test_sqlite_tuned_equals_dbos_alone(data_dir: Path, scenario: Scenario
 @given(scenario=scenarios())
 @example(scenario=RETRY_STORES_NOTHING)
 @example(scenario=RETRY_THEN_NEW)
+@example(scenario=EVERY_KIND)
 async def test_postgres_tuned_equals_dbos_alone(
     data_dir: Path, pg_url: str, scenario: Scenario
 ) -> None:
@@ -111,3 +125,4 @@ def test_the_model_knows_a_reused_key_stores_nothing() -> None:
     """The oracle itself: without it the suite would only compare two runs."""
     assert expected(RETRY_STORES_NOTHING) == ["M1", None]
     assert expected(RETRY_THEN_NEW) == ["M1", "M2"]
+    assert expected(EVERY_KIND) == ["E2", "E1", "B1", None]
