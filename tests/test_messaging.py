@@ -11,7 +11,7 @@ import wfcomm_helpers
 from wfcomm_helpers import messaging
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError
-from wfcomm_helpers.lookup import start_workflow, workflow_result, workflow_summary
+from wfcomm_helpers.lookup import AppClient, start_workflow, workflow_result, workflow_summary
 
 BASE = 5
 
@@ -71,7 +71,7 @@ async def stopped_app(running_app) -> AsyncIterator[DBOSClient]:
     while a kernel is restarting. Yields a client; the test restarts the app itself."""
     url = running_app.target.url
     wfcomm_helpers.shutdown()
-    client = DBOSClient(system_database_url=url, application_name=running_app.app)
+    client = AppClient(system_database_url=url, application_name=running_app.app)
     yield client
     client.destroy()
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dbos import DBOSClient
 
 import wfcomm_helpers
 from wfcomm_helpers import streaming
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers.lookup import AppClient, workflow_result
 
 BASE = 5
 
@@ -72,7 +71,7 @@ async def test_offset_reads_resume_without_duplicates(running_app) -> None:
 async def test_a_stream_not_yet_written_reads_empty_and_open(running_app) -> None:
     url = running_app.target.url
     wfcomm_helpers.shutdown()
-    client = DBOSClient(system_database_url=url, application_name=running_app.app)
+    client = AppClient(system_database_url=url, application_name=running_app.app)
     try:
         # Enqueued while no app runs: the workflow exists but has written nothing yet.
         wid = await streaming.start_streaming(1, fib_base=BASE, backend=client)

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from dbos import DBOS, SetWorkflowID
-from dbos._dbos import _get_dbos_instance
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging, runtime, wakeup
+from wfcomm_helpers.dbos_private import system_database
 
 SLOW_POLL_SEC = 30.0
 DEADLINE_SEC = 10.0
@@ -45,7 +45,7 @@ async def slow_poll_app(
 ) -> AsyncIterator[runtime.Runtime]:
     monkeypatch.setenv("WFCOMM_SQLITE_POLL_SEC", str(SLOW_POLL_SEC))
     app = await wfcomm_helpers.start("test", quiet=True)
-    assert _get_dbos_instance()._sys_db._notification_listener_polling_interval_sec == SLOW_POLL_SEC
+    assert system_database()._notification_listener_polling_interval_sec == SLOW_POLL_SEC
     yield app
     wfcomm_helpers.shutdown()
 
@@ -64,7 +64,7 @@ async def start_gated() -> str:
     wid = f"gated-{time.time_ns()}"
     with SetWorkflowID(wid):
         await DBOS.start_workflow_async(gated_writer)
-    await registered(_get_dbos_instance()._sys_db.notifications_map, f"{wid}::{GO}")
+    await registered(system_database().notifications_map, f"{wid}::{GO}")
     return wid
 
 
@@ -82,7 +82,7 @@ async def test_each_pattern_wakes_a_waiting_reader_at_commit(
     slow_poll_app: runtime.Runtime,
 ) -> None:
     """One test, not three: stopping DBOS waits up to 10 s for the sleeping 30 s poller."""
-    sys_db = _get_dbos_instance()._sys_db
+    sys_db = system_database()
 
     # send -> waiting recv (the messaging notebook's workflow)
     wid = await messaging.start_messaging(1, timeout_seconds=60)
@@ -123,9 +123,40 @@ async def test_back_to_back_messages_each_arrive_once_in_order(
     wid = f"counting-{time.time_ns()}"
     with SetWorkflowID(wid):
         handle = await DBOS.start_workflow_async(counting_receiver, n)
-    sys_db = _get_dbos_instance()._sys_db
+    sys_db = system_database()
     waiting = None
     for i in range(n):
         waiting = await registered(sys_db.notifications_map, f"{wid}::{GO}", waiting)
         await DBOS.send_async(wid, i, GO)
     assert await asyncio.wait_for(handle.get_result(), 60) == list(range(n))
+
+
+@DBOS.workflow()
+async def timed_receiver(timeout: float) -> list[Any]:
+    """Receives twice on GO; returns each value with how long its recv took, in seconds."""
+    results: list[Any] = []
+    for _ in range(2):
+        began = time.monotonic()
+        value = await DBOS.recv_async(GO, timeout)
+        results.append((value, time.monotonic() - began))
+    return results
+
+
+async def test_a_retried_send_that_stores_nothing_wakes_nobody(
+    running_app: runtime.Runtime,
+) -> None:
+    """Issue 11's fault: a send whose idempotency key was already used stores nothing, so the
+    next ``recv`` must go on waiting its whole timeout (DBOS alone does), not return None at
+    the retry."""
+    timeout = 3.0
+    wid = f"timed-{time.time_ns()}"
+    with SetWorkflowID(wid):
+        handle = await DBOS.start_workflow_async(timed_receiver, timeout)
+    waiters = system_database().notifications_map
+    first = await registered(waiters, f"{wid}::{GO}")
+    await DBOS.send_async(wid, "M1", GO, idempotency_key="K")
+    await registered(waiters, f"{wid}::{GO}", first)
+    await DBOS.send_async(wid, "M1", GO, idempotency_key="K")  # the retry: DBOS stores nothing
+    (value1, _), (value2, waited) = await asyncio.wait_for(handle.get_result(), 30)
+    assert (value1, value2) == ("M1", None)
+    assert waited >= timeout - 0.1, f"the second recv returned None after {waited:.2f} s"

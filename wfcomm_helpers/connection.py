@@ -22,6 +22,7 @@ from urllib.parse import quote
 from . import events, messaging, streaming
 from .errors import DatabaseUnreachableError, WfcommError, connection_failure_reason
 from .guard import check_sqlite_writable, is_held
+from .lookup import AppClient
 from .settings import DatabaseTarget, app_name, database_target
 from .status import workflow_report
 from .streaming import StreamChunk
@@ -81,8 +82,6 @@ class DirectConnection:
 
     @classmethod
     async def open(cls, app: str, database_url: str | None = None) -> DirectConnection:
-        from dbos import DBOSClient
-
         name = app_name(app)
         target = database_target(name, database_url)
         if target.sqlite_path is not None:
@@ -101,7 +100,7 @@ class DirectConnection:
         try:
             try:
                 client = await asyncio.to_thread(
-                    DBOSClient,
+                    AppClient,
                     system_database_url=target.url,
                     application_name=name,
                     retry_connection_errors=False,

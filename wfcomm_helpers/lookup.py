@@ -11,14 +11,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dbos import DBOS, SetWorkflowID
-from dbos._error import DBOSConflictingWorkflowError
+from dbos import DBOS, DBOSClient, SetWorkflowID, error
 
 from . import validation
 from .errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
 from .settings import queue_name
 
-Backend = Any  # the DBOS class or a dbos.DBOSClient
+Backend = Any  # the DBOS class or a dbos.DBOSClient (an AppClient to start workflows)
 
 #: Workflow function name -> the pattern it belongs to, for messages.
 PATTERN_OF_WORKFLOW = {
@@ -104,20 +103,34 @@ async def start_workflow(
                 },
                 *args,
             )
-    except DBOSConflictingWorkflowError:
+    except error.DBOSConflictingWorkflowError:
         summary = await workflow_summary(workflow_id, backend=backend)
         raise WrongWorkflowTypeError(workflow_id, summary.pattern, pattern_of(name)) from None
     return workflow_id
 
 
+class AppClient(DBOSClient):
+    """A ``DBOSClient`` that remembers the app it acts for, so the kit enqueues a workflow on
+    that app's queue (:func:`wfcomm_helpers.settings.queue_name`). DBOS keeps the name only
+    privately. Same arguments as ``DBOSClient``; ``application_name`` is required."""
+
+    def __init__(self, *, system_database_url: str, application_name: str, **options: Any):
+        super().__init__(
+            system_database_url=system_database_url,
+            application_name=application_name,
+            **options,
+        )
+        self.application_name = application_name
+
+
 def _client_queue(client: Any) -> str:
-    """The queue of the app a DBOSClient acts for (its ``application_name``)."""
-    app = getattr(getattr(client, "_sys_db", None), "app_name", None)
+    """The queue of the app an :class:`AppClient` acts for."""
+    app = getattr(client, "application_name", None)
     if not app:
         raise InvalidInputError(
-            "This DBOSClient has no application_name: open it with "
-            "DBOSClient(system_database_url=..., application_name='wfcomm-<app>') so the "
-            "workflow lands on that app's queue."
+            "This client does not say which app it acts for: open it with "
+            "wfcomm_helpers.lookup.AppClient(system_database_url=..., "
+            "application_name='wfcomm-<app>') so the workflow lands on that app's queue."
         )
     return queue_name(app)
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dbos import DBOS
-from dbos._error import DBOSNonExistentWorkflowError
+from dbos import DBOS, error
 
 from . import validation
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
@@ -114,7 +113,7 @@ async def send_message(
     await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
     try:
         await backend.send_async(workflow_id, payload, TOPIC, idempotency_key=idempotency_key)
-    except DBOSNonExistentWorkflowError:
+    except error.DBOSNonExistentWorkflowError:
         raise UnknownWorkflowError(workflow_id) from None
 
 

@@ -57,6 +57,7 @@ class Runtime:
     app: str
     target: DatabaseTarget
     guard: Guard
+    tuned: bool = True  # False: DBOS's own notification delivery (tests compare the two)
 
     def status_line(self) -> str:
         where = (
@@ -81,7 +82,7 @@ def is_running() -> bool:
     return _current is not None
 
 
-def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
+def _dbos_config(app: str, target: DatabaseTarget, tuned: bool) -> DBOSConfig:
     config: DBOSConfig = {
         "name": app,
         "system_database_url": target.url,
@@ -90,7 +91,7 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
         # WARNING keeps cell outputs deterministic: launch logs ~74 INFO lines with times.
         "log_level": "WARNING",
     }
-    if target.is_sqlite:
+    if target.is_sqlite and tuned:
         config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
     return config
 
@@ -130,20 +131,25 @@ def _use_write_ahead_log(path: Path) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-async def start(app: str, *, database_url: str | None = None, quiet: bool = False) -> Runtime:
+async def start(
+    app: str, *, database_url: str | None = None, quiet: bool = False, tuned: bool = True
+) -> Runtime:
     """Launch DBOS for ``app`` (``"events"``, ``"messaging"``, ...) and print one line.
 
     ``database_url`` (or ``WFCOMM_DATABASE_URL``) selects Postgres; the default is the app's own
-    SQLite file in :func:`wfcomm_helpers.settings.data_dir`.
+    SQLite file in :func:`wfcomm_helpers.settings.data_dir`. ``tuned=False`` leaves DBOS's own
+    notification delivery (its default SQLite polling interval, no same-process wake-up): the
+    differential tests run every scenario both ways.
     """
     global _current
     name = app_name(app)
     target = database_target(name, database_url)
-    if _current is not None and (_current.app, _current.target) == (name, target):
+    wanted = (name, target, tuned)
+    if _current is not None and (_current.app, _current.target, _current.tuned) == wanted:
         if not quiet:
             print(_current.status_line())
         return _current
-    config = _dbos_config(name, target)  # bad settings fail here, before anything is stopped
+    config = _dbos_config(name, target, tuned)  # bad settings fail here, before anything is stopped
     if _current is not None:
         shutdown()
     guard = _take_guard(name, target)
@@ -161,13 +167,9 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc
-    if not wakeup.install(wake_receivers=target.is_sqlite):
-        print(
-            "wfcomm: this DBOS release lacks the hooks of the same-process wake-up; readers "
-            "wake on DBOS's poll or NOTIFY instead (slower, still correct).",
-            file=sys.stderr,
-        )
-    _current = Runtime(app=name, target=target, guard=guard)
+    if tuned:
+        wakeup.install(wake_receivers=target.is_sqlite)  # never raises; says so if it is off
+    _current = Runtime(app=name, target=target, guard=guard, tuned=tuned)
     if not target.is_sqlite:
         outage.install(target.display)
     if not quiet:
@@ -206,7 +208,7 @@ async def reset(*, quiet: bool = False) -> Runtime:
         shutdown()
         for suffix in ("", "-wal", "-shm"):
             target.sqlite_path.with_name(target.sqlite_path.name + suffix).unlink(missing_ok=True)
-        return await start(app, database_url=target.url, quiet=quiet)
+        return await start(app, database_url=target.url, quiet=quiet, tuned=runtime.tuned)
     # Only this executor's: on a workshop server every learner runs the same app.
     old = await DBOS.list_workflows_async(
         application_name=app, executor_id=executor_id(), load_input=False, load_output=False

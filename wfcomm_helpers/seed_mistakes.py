@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
-from dbos._error import DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+from dbos import DBOS, SetWorkflowID, error
 
 from . import validation
 from .events import events_workflow
@@ -206,7 +205,7 @@ async def seed_stream_snapshot(workflow_id: str) -> list[Any]:
     try:
         async for value in DBOS.read_stream_async(workflow_id, STREAM_KEY, timeout_seconds=0.1):
             values.append(value)
-    except DBOSStreamTimeoutError:
+    except error.DBOSStreamTimeoutError:
         pass
     return values
 
@@ -232,7 +231,7 @@ async def _offset_read(workflow_id: str, offset: int) -> StreamChunk:
             workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
         ):
             values.append(value)
-    except DBOSStreamTimeoutError:
+    except error.DBOSStreamTimeoutError:
         return StreamChunk(values, offset, offset + len(values), closed=False)
     return StreamChunk(values, offset, offset + len(values), closed=True)
 
@@ -265,7 +264,7 @@ async def send_to_unknown_id(workflow_id: str = "no-such-workflow") -> str:
     """The seed says messages can be sent before the workflow starts: not before it exists."""
     try:
         await DBOS.send_async(workflow_id, {"approved": True}, TOPIC)
-    except DBOSNonExistentWorkflowError as exc:
+    except error.DBOSNonExistentWorkflowError as exc:
         return f"{type(exc).__name__}: {exc}"
     return "no error"
 

@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from dbos import DBOS
-from dbos._error import DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+from dbos import DBOS, error
 
 from . import validation
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
@@ -114,9 +113,9 @@ async def read_stream_chunk(
             workflow_id, STREAM_KEY, offset=start, timeout_seconds=0
         ):
             values.append(value)
-    except DBOSStreamTimeoutError:
+    except error.DBOSStreamTimeoutError:
         closed = False
-    except DBOSNonExistentWorkflowError:
+    except error.DBOSNonExistentWorkflowError:
         raise UnknownWorkflowError(workflow_id) from None
     return StreamChunk(values=values, offset=start, next_offset=start + len(values), closed=closed)
 
@@ -136,5 +135,5 @@ async def follow_stream(
         ):
             yield position, value
             position += 1
-    except DBOSNonExistentWorkflowError:
+    except error.DBOSNonExistentWorkflowError:
         raise UnknownWorkflowError(workflow_id) from None

@@ -8,115 +8,72 @@ together (docs/benchmarks.md). In a notebook the writer and the reader share the
 kit wakes same-process readers directly, right after the writer's commit; the poll (or
 NOTIFY) is left to carry what other processes write (the ``wfcomm`` command, a teacher).
 
-How: DBOS calls ``SystemDatabase._signal_notification(channel, "<workflow id>::<key>")``
-after each ``set_event`` and stream write commits (the hook its Postgres backend uses to queue
-a NOTIFY). ``send`` has no such hook, Postgres notifies from a trigger, so on SQLite the system
-database's ``send_bulk`` is wrapped. Both are private DBOS API: :func:`install` checks they
-exist and otherwise leaves DBOS as it is (the poll still delivers everything, only slower);
-``tests/test_wakeup.py`` fails on a DBOS release that moved them.
+The rule: a wake-up is latency only, never a change of what a DBOS caller sees. DBOS's
+``recv`` takes any wake as "a message is there" and, finding none, returns ``None`` as if it
+had timed out. So a send wakes its ``recv`` only through DBOS's own poll of that one key
+(``recv_check``), which wakes it only if an unconsumed message is really stored: exactly what
+DBOS's SQLite poll would do a moment later. A retried send whose idempotency key was already
+used stores nothing and wakes nobody. Sends wake only on SQLite: on PostgreSQL every message
+already has its NOTIFY, and DBOS's listener wakes on a NOTIFY without looking. Events and
+stream values stay where they are once written, so waking their readers at commit is what the
+poll would do too. ``tests/test_differential.py`` runs the same scenarios with and without it.
 
-A wake must never reach the wrong ``recv``: DBOS's ``recv`` takes any wake as "a message is
-there" and, finding none, returns ``None`` as if it had timed out. Two wakes for one message
-(the kit's and the poll's or a NOTIFY) could each wake a different ``recv`` of the same
-workflow, the second one too early. So a send wakes only a reader that was already waiting when
-the send began, and only on SQLite: on PostgreSQL every message already has its NOTIFY, which
-the benchmark's learners caught arriving after the kit's wake and waking the next ``recv``.
-Events and stream values stay where they are once written, so an extra wake there is harmless.
+The DBOS internals this needs live in :mod:`wfcomm_helpers.dbos_private`; if a DBOS release
+moved one, or the wake-up ever raises, the kit says so in one line and runs on DBOS's own
+delivery (slower, still correct).
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable
+import sys
+import threading
 
-from dbos._dbos import _get_dbos_instance
-from dbos._sys_db import (
-    SendMessage,
-    SystemDatabase,
-    _dbos_null_topic,
-    _dbos_streams_channel,
-    _dbos_workflow_events_channel,
-)
+from . import dbos_private
 
-_HOOKS = (
-    "_signal_notification",
-    "send_bulk",
-    "notifications_map",
-    "workflow_events_map",
-    "streams_map",
-)
-
-
-def _after_value_commit(
-    sys_db: SystemDatabase, original: Callable[[str, str], None]
-) -> Callable[[str, str], None]:
-    maps = {
-        _dbos_workflow_events_channel: sys_db.workflow_events_map,
-        _dbos_streams_channel: sys_db.streams_map,
-    }
-
-    @functools.wraps(original)
-    def signal_notification(channel: str, payload: str) -> None:
-        original(channel, payload)
-        waiters = maps.get(channel)
-        signal = waiters.get(payload) if waiters is not None else None
-        if signal is not None:
-            signal.set()
-
-    return signal_notification
-
-
-def _recv_payload(message: SendMessage) -> str:
-    topic = message.topic if message.topic is not None else _dbos_null_topic
-    return f"{message.destination_id}::{topic}"
-
-
-def _after_send_commit(
-    sys_db: SystemDatabase, original: Callable[..., None]
-) -> Callable[..., None]:
-    waiters = sys_db.notifications_map
-
-    @functools.wraps(original)
-    def send_bulk(messages: list[SendMessage], *args: Any, **kwargs: Any) -> None:
-        # Who waits now, before the commit: a reader that registers later (the workflow's
-        # next recv, once the poll has woken this one) is not this message's reader.
-        waiting = [(payload, waiters.get(payload)) for payload in map(_recv_payload, messages)]
-        original(messages, *args, **kwargs)
-        for payload, signal in waiting:
-            if signal is not None and waiters.get(payload) is signal:
-                signal.set()
-
-    return send_bulk
+_turning_off = threading.Lock()
+FALLBACK = "readers wake on DBOS's poll or NOTIFY instead (slower, still correct)."
 
 
 def install(*, wake_receivers: bool) -> bool:
-    """Add the same-process wake-up to the launched DBOS (``wake_receivers``: for ``send`` too,
-    on SQLite only); ``False`` if this DBOS release no longer has the hooks it needs.
-    Idempotent."""
-    sys_db = _get_dbos_instance()._sys_db
-    if not all(hasattr(sys_db, hook) for hook in _HOOKS):
+    """Add the same-process wake-up to the launched DBOS (``wake_receivers``: for ``send``
+    too, on SQLite only). ``False``, with one line on stderr, if this DBOS release lacks a
+    name it needs; never raises. Idempotent."""
+    try:
+        dbos_private.hook_commits(sends=wake_receivers, on_failure=_turn_off)
+    except Exception as exc:
+        print(
+            f"wfcomm: the same-process wake-up is off, this DBOS release lacks {exc}; {FALLBACK}",
+            file=sys.stderr,
+        )
         return False
-    if is_installed():
-        return True
-    sys_db._signal_notification = _after_value_commit(sys_db, sys_db._signal_notification)
-    if wake_receivers:
-        sys_db.send_bulk = _after_send_commit(sys_db, sys_db.send_bulk)
     return True
+
+
+def _turn_off(exc: Exception) -> None:
+    """The wake-up raised after DBOS's own call returned: take it out and say so once."""
+    with _turning_off:
+        if not is_installed():  # another thread's hook failed first and said so
+            return
+        uninstall()
+    reason = str(exc).splitlines()[0] if str(exc) else ""
+    print(
+        f"wfcomm: the same-process wake-up failed ({type(exc).__name__}: {reason}) and is now "
+        f"off; {FALLBACK}",
+        file=sys.stderr,
+    )
 
 
 def uninstall() -> None:
     """Back to DBOS's own delivery only. The benchmark uses it to time what the poll alone
     delivers, which is what a value written by another process waits for."""
-    hooks = vars(_get_dbos_instance()._sys_db)
-    hooks.pop("send_bulk", None)
-    hooks.pop("_signal_notification", None)
+    dbos_private.unhook_commits()
 
 
 def is_installed() -> bool:
     """Whether the running DBOS wakes same-process readers at commit."""
-    return "_signal_notification" in vars(_get_dbos_instance()._sys_db)
+    return dbos_private.hooked()[0]
 
 
 def wakes_receivers() -> bool:
     """Whether a send in this process wakes its waiting ``recv`` at commit (SQLite)."""
-    return "send_bulk" in vars(_get_dbos_instance()._sys_db)
+    return dbos_private.hooked()[1]

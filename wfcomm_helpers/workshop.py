@@ -25,14 +25,11 @@ import typer
 
 from . import messaging
 from .connection import DirectConnection
+from .dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
 from .errors import WfcommError
 from .lookup import Backend, workflow_summary
 
 T = TypeVar("T")
-
-#: The steps DBOS records for ``messaging_workflow``: the waiting event is set first, the recv is
-#: recorded only once a message (or the timeout) arrived, its durable timeout just after.
-SET_EVENT_STEP, RECV_STEP, SLEEP_STEP = "DBOS.setEvent", "DBOS.recv", "DBOS.sleep"
 
 
 @dataclass(frozen=True)

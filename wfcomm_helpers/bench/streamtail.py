@@ -12,8 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dbos import DBOS
-from dbos._error import DBOSStreamTimeoutError
+from dbos import DBOS, error
 
 from ..seed_mistakes import seed_stream_snapshot
 from ..streaming import STREAM_KEY
@@ -41,7 +40,7 @@ async def offset_read(wid: str, offset: int) -> list[Any]:
             wid, STREAM_KEY, offset=offset, timeout_seconds=0
         ):
             values.append(value)
-    except DBOSStreamTimeoutError:
+    except error.DBOSStreamTimeoutError:
         pass
     return values
 
