@@ -14,6 +14,7 @@ import atexit
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -22,13 +23,13 @@ from pathlib import Path
 
 import psycopg
 from dbos import DBOS, DBOSConfig
+from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
 from . import events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
-    WfcommError,
     connection_failure_reason,
 )
 from .guard import (
@@ -45,6 +46,7 @@ from .settings import (
     application_version,
     database_target,
     executor_id,
+    hide_password,
     queue_name,
     sqlite_polling_interval,
 )
@@ -137,6 +139,8 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
     SQLite file in :func:`wfcomm_helpers.settings.data_dir`.
     """
     global _current
+    _install_process_hooks()
+    logging.getLogger("dbos").setLevel(logging.WARNING)  # shutdown() may have raised it
     name = app_name(app)
     target = database_target(name, database_url)
     if _current is not None and (_current.app, _current.target) == (name, target):
@@ -159,7 +163,7 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         DBOS.destroy()
         guard.release()
         raise DatabaseUnreachableError(
-            f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
+            f"DBOS could not start on {target.display}: {hide_password(str(exc).splitlines()[0])}"
         ) from exc
     if not wakeup.install(wake_receivers=target.is_sqlite):
         print(
@@ -175,15 +179,50 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
     return _current
 
 
+_on_shutdown: list[Callable[[], object]] = []
+
+
+def on_shutdown(callback: Callable[[], object]) -> None:
+    """Call ``callback()`` once, at the next :func:`shutdown`, before DBOS stops: for work
+    that waits on DBOS outside a workflow (a panel's ``handle.get_result()`` task), which
+    DBOS's handles cannot finish once DBOS is gone. E.g. ``on_shutdown(task.cancel)``."""
+    _on_shutdown.append(callback)
+
+
 def shutdown() -> None:
     """Stop DBOS in this process and release the database for other processes."""
     global _current
     if _current is None:
         return
     runtime, _current = _current, None
+    callbacks, _on_shutdown[:] = list(_on_shutdown), []
+    for callback in callbacks:
+        callback()
+    _stop_workflow_tasks()
     DBOS.destroy()
     runtime.guard.release()
     _restore_default_executor()
+
+
+def _stop_workflow_tasks() -> None:
+    """Cancel the async workflows still running on their event loop (the kernel's): DBOS's
+    ``destroy()`` leaves them, and one waiting in ``recv`` would wake at its timeout and print
+    a "System database accessed before DBOS was launched" traceback into an earlier cell.
+    Cancelled, they write nothing and stay PENDING: the next ``start()`` recovers them.
+
+    Relies on DBOS 3.4's private ``_get_dbos_instance()._workflow_tasks`` (its set of workflow
+    tasks); without it, shutdown goes on as DBOS's own. DBOS logs each cancellation as a
+    warning: the ``dbos`` logger shows only errors until the next ``start()`` sets it back."""
+    try:
+        from dbos._dbos import _get_dbos_instance
+
+        tasks = list(_get_dbos_instance()._workflow_tasks)
+    except Exception:  # no DBOS instance, or a DBOS release without these names
+        return
+    logging.getLogger("dbos").setLevel(logging.ERROR)
+    for task in tasks:
+        if not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
 
 
 def _restore_default_executor() -> None:
@@ -219,8 +258,25 @@ async def reset(*, quiet: bool = False) -> Runtime:
     return runtime
 
 
-def _install_one_line_errors() -> None:
-    """In IPython, show the kit's own errors as one line instead of a traceback wall."""
+_process_hooks_installed = False
+
+
+def _install_process_hooks() -> None:
+    """Once per process, at the first :func:`start` (importing the kit changes nothing): stop
+    DBOS at interpreter exit, and in IPython show DBOS's errors while stopped as one line."""
+    global _process_hooks_installed
+    if _process_hooks_installed:
+        return
+    _process_hooks_installed = True
+    atexit.register(shutdown)
+    _explain_dbos_not_running()
+
+
+def _explain_dbos_not_running() -> None:
+    """In IPython: a DBOS error raised while the kit has DBOS stopped (a cell run after the
+    clean-up cell, or after a failed setup) shows :class:`NotStartedError`'s one line instead
+    of DBOS's "No DBOS was created yet" traceback. Any other error keeps IPython's own display.
+    Both go through ``showtraceback``, so the cell fails and Run All stops there."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
@@ -230,12 +286,9 @@ def _install_one_line_errors() -> None:
         return
 
     def show(shell, etype, value, tb, tb_offset=None):  # type: ignore[no-untyped-def]
-        print(f"{etype.__name__}: {value}", file=sys.stderr)
-        return None
+        if is_running():
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            shell.showtraceback((NotStartedError, NotStartedError(), None))
 
-    shell.set_custom_exc((WfcommError,), show)
-
-
-atexit.register(shutdown)
-_install_one_line_errors()
-logging.getLogger("dbos").setLevel(logging.WARNING)
+    shell.set_custom_exc((dbos_error.DBOSException,), show)
