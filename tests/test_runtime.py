@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import subprocess
 import sys
-from contextlib import redirect_stdout
+from contextlib import closing, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,22 @@ def test_importing_the_kit_changes_nothing_until_start() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout == "[] True\n", done.stderr
+
+
+async def test_reset_on_a_shared_sqlite_file_deletes_only_this_apps_workflows(data_dir) -> None:
+    shared = data_dir / "shared.sqlite"
+    url = f"sqlite:///{shared}"
+    await wfcomm_helpers.start("other", database_url=url, quiet=True)
+    try:
+        theirs = await events.start_events(1, fib_base=3)
+        await workflow_result(theirs, timeout=30)
+        await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        mine = await events.start_events(1, fib_base=3)
+        await workflow_result(mine, timeout=30)
+        await wfcomm_helpers.reset(quiet=True)
+        with closing(sqlite3.connect(shared)) as conn:
+            left = conn.execute("SELECT workflow_uuid, application_name FROM workflow_status")
+            assert left.fetchall() == [(theirs, "wfcomm-other")]
+        assert shared.is_file()
+    finally:
+        wfcomm_helpers.shutdown()

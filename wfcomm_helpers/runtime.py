@@ -44,6 +44,7 @@ from .settings import (
     DatabaseTarget,
     app_name,
     application_version,
+    data_dir,
     database_target,
     executor_id,
     hide_password,
@@ -237,16 +238,17 @@ def _restore_default_executor() -> None:
 
 
 async def reset(*, quiet: bool = False) -> Runtime:
-    """A clean slate: stop DBOS, delete this app's workflows, start again. On PostgreSQL only
-    this process's executor id's workflows go (other learners' stay)."""
+    """A clean slate: delete this app's workflows. The app's own SQLite file (the default, in
+    :func:`~wfcomm_helpers.settings.data_dir`) is deleted and DBOS restarted on a new one; on
+    PostgreSQL, or a SQLite file named by ``WFCOMM_DATABASE_URL``, which may hold other apps'
+    workflows, only this app's workflows of this executor id go (other learners' stay)."""
     runtime = current()
     app, target = runtime.app, runtime.target
-    if target.sqlite_path is not None:
+    if target.sqlite_path is not None and target.sqlite_path == data_dir() / f"{app}.sqlite":
         shutdown()
         for suffix in ("", "-wal", "-shm"):
             target.sqlite_path.with_name(target.sqlite_path.name + suffix).unlink(missing_ok=True)
         return await start(app, database_url=target.url, quiet=quiet)
-    # Only this executor's: on a workshop server every learner runs the same app.
     old = await DBOS.list_workflows_async(
         application_name=app, executor_id=executor_id(), load_input=False, load_output=False
     )
