@@ -249,3 +249,48 @@ def test_quick_form_names_the_problem_and_its_fix(tmp_path, monkeypatch, capsys)
         "Environment check: 1 problem(s); fix, restart the kernel and re-run "
         "this cell:\n- data folder: "
     )
+
+
+def test_an_old_widget_front_end_first_on_the_jupyter_path_fails(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """ipywidgets 7's front end (major 3) in a folder JupyterLab reads before the environment's
+    own copy: JupyterLab loads it, and no widget renders."""
+    old = tmp_path / "old-jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
+    old.mkdir(parents=True)
+    (old / "package.json").write_text(
+        json.dumps({"name": "@jupyter-widgets/jupyterlab-manager", "version": "3.0.13"})
+    )
+    (old / "install.json").write_text(json.dumps({"packageName": "jupyterlab_widgets"}))
+    env = {"WFCOMM_DATA_DIR": str(data_dir), "JUPYTER_PATH": str(tmp_path / "old-jupyter")}
+    code, lines = run_doctor(env)
+    assert code == 1
+    line, fix = problem(lines, "widget front end")
+    assert line.startswith(
+        f"[!!] widget front end: JupyterLab loads @jupyter-widgets/jupyterlab-manager 3.0.13 "
+        f"from {old}, but the installed ipywidgets needs "
+    ), line
+    assert line.endswith("): remove that old copy"), line
+    assert fix == f"     fix: rm -r {old}"
+    subprocess.run(shlex.split(fix.split("fix: ")[1]), check=True)
+    code, lines = run_doctor(env)
+    assert code == 0, "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:pw-9@127.0.0.1:54x2/db", "postgresql://u@h:1/db?password=pw-9"]
+)
+def test_a_typo_in_the_database_url_is_one_problem_and_no_password(data_dir, url: str) -> None:
+    code, lines = run_doctor({"WFCOMM_DATABASE_URL": url})
+    assert code == 1
+    assert "pw-9" not in "\n".join(lines)
+    if "54x2" in url:
+        assert problem(lines, "settings")[0] == (
+            "[!!] settings: Database URL 'postgresql://u:***@127.0.0.1:54x2/db' is wrong: its "
+            "port '54x2' is not a number from 1 to 65535; fix WFCOMM_DATABASE_URL or unset it "
+            "to use SQLite."
+        )
+    else:
+        assert problem(lines, "postgres")[0].startswith(
+            "[!!] postgres: cannot reach postgresql://u@h:1/db?password=*** ("
+        )

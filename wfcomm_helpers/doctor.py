@@ -185,27 +185,63 @@ def check_kernel() -> Check:
     )
 
 
+def _labextension_version(folder: Path) -> str | None:
+    """The ``version`` in ``folder``'s ``package.json``, or None when it has none."""
+    try:
+        return str(json.loads((folder / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _bundled_front_end_version() -> str | None:
+    """The widget front end's version that the installed jupyterlab_widgets ships: the one
+    the installed ipywidgets works with (its major version must match)."""
+    try:
+        files = metadata.files(FRONT_END_DIST) or []
+    except metadata.PackageNotFoundError:
+        return None
+    suffix = f"{FRONT_END_LABEXTENSION.as_posix()}/package.json"
+    for file in files:
+        if file.as_posix().endswith(suffix):
+            return _labextension_version(Path(str(file.locate())).parent)
+    return None
+
+
 def check_front_end() -> Check:
-    """The widget front end JupyterLab loads: without it every widget shows
-    "Error displaying widget: model not found"."""
+    """The widget front end JupyterLab loads: the first copy on its labextensions path, as
+    JupyterLab resolves it (JUPYTER_PATH first). Missing, every widget shows "Error displaying
+    widget: model not found"; of another major version (an old copy from ipywidgets 7 earlier
+    on the path), widgets fail to render the same way."""
     from jupyter_core.paths import jupyter_path
 
     reinstall = f"{_python()} -m pip install --force-reinstall --no-deps {FRONT_END_DIST}"
-    for folder in jupyter_path("labextensions"):
-        install = Path(folder) / FRONT_END_LABEXTENSION / "install.json"
-        if install.is_file():
-            try:
-                owner = json.loads(install.read_text()).get("packageName")
-            except (OSError, ValueError):
-                owner = None
-            if owner == FRONT_END_DIST and _installed(FRONT_END_DIST):
-                return Check("widget front end", True, f"found in {folder}")
-    return Check(
-        "widget front end",
-        False,
-        f"JupyterLab's widget extension ({FRONT_END_LABEXTENSION}) is not installed here",
-        reinstall,
+    loaded = next(
+        (
+            Path(folder) / FRONT_END_LABEXTENSION
+            for folder in jupyter_path("labextensions")
+            if (Path(folder) / FRONT_END_LABEXTENSION / "package.json").is_file()
+        ),
+        None,
     )
+    expected = _bundled_front_end_version()
+    if loaded is None or expected is None:
+        return Check(
+            "widget front end",
+            False,
+            f"JupyterLab's widget extension ({FRONT_END_LABEXTENSION}) is not installed here",
+            reinstall,
+        )
+    have = _labextension_version(loaded) or "no version"
+    if have.split(".")[0] != expected.split(".")[0]:
+        return Check(
+            "widget front end",
+            False,
+            f"JupyterLab loads {FRONT_END_LABEXTENSION} {have} from {loaded}, but the "
+            f"installed ipywidgets needs {expected.split('.')[0]}.x (jupyterlab_widgets ships "
+            f"{expected}): remove that old copy",
+            f"rm -r {shlex.quote(str(loaded))}",
+        )
+    return Check("widget front end", True, f"{have} in {loaded.parent.parent}")
 
 
 def check_data_dir() -> Check:
