@@ -271,7 +271,9 @@ def _held_here(app: str) -> bool:
 
 
 def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
-    from .guard import is_held
+    """Each app's SQLite file: free, in use by a running process (fine: a learner's own
+    kernel), or held by an orphan whose Jupyter server is gone (a problem: kill it)."""
+    from .guard import is_held, is_orphaned
     from .settings import app_name, database_target
 
     checks = []
@@ -284,13 +286,26 @@ def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
             checks.append(Check(f"{app} database", True, f"{path.name} is {state}"))
             continue
         pid = owner.get("pid", "?")
+        holder = (
+            f"process {pid} on {owner.get('host', '?')} ({owner.get('kind', 'unknown')}, "
+            f"started {owner.get('started', '?')})"
+        )
+        if not is_orphaned(owner):
+            checks.append(
+                Check(
+                    f"{app} database",
+                    True,
+                    f"{path.name} is in use by {holder}; to open it in another kernel, shut "
+                    "that one down first (Kernel > Shut Down Kernel)",
+                )
+            )
+            continue
         checks.append(
             Check(
                 f"{app} database",
                 False,
-                f"{path} is held by process {pid} on {owner.get('host', '?')} "
-                f"({owner.get('kind', 'unknown')}, started {owner.get('started', '?')}): shut that "
-                "kernel down in JupyterLab (Kernel > Shut Down Kernel), or",
+                f"{path} is held by {holder}, whose Jupyter server (process "
+                f"{owner.get('parent')}) is gone, so no notebook can use it:",
                 f"kill {pid}",
             )
         )
