@@ -4,6 +4,7 @@ any cell, and the waiting workflows stay PENDING for the next setup cell, which 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,29 @@ def test_shutdown_with_a_waiting_workflow_is_silent_and_it_stays_pending(
     # Recovered: its durable recv timeout had passed, so it ends as the seed's timeout flow.
     assert json.loads(outcome.stdout)["status"] == "cancelled"
     assert kernel.late_outputs == []
+
+
+def test_a_deleted_data_folder_is_noticed_at_the_next_cell_and_setup_starts_anew(
+    kernel_factory, data_dir: Path
+) -> None:
+    kernel = kernel_factory()
+    kernel.run("import wfcomm_helpers\nawait wfcomm_helpers.start('events', quiet=True)")
+    shutil.rmtree(data_dir)
+    path = data_dir / "wfcomm-events.sqlite"
+    out = kernel.run("print('next cell')")
+    assert (out.stdout, out.stderr) == (
+        "next cell\n",
+        f"wfcomm: {path} was deleted while DBOS runs on it: what the workflows write now is "
+        "lost when this kernel stops; re-run the setup cell to start on a new file.\n",
+    )
+    again = kernel.run("await wfcomm_helpers.start('events')")
+    assert again.stderr.splitlines()[-1] == (
+        f"wfcomm: {path} was deleted while DBOS ran on it, with its workflows; starting DBOS "
+        "again on a new file."
+    )
+    assert again.stdout.endswith("wfcomm-events.sqlite.\n") and path.is_file()
+    out = kernel.run(
+        "from wfcomm_helpers import events\nfrom wfcomm_helpers.lookup import workflow_result\n"
+        "print(await workflow_result(await events.start_events(1, fib_base=3)))"
+    )
+    assert out.stderr == "" and out.stdout.startswith("[{")

@@ -69,6 +69,18 @@ class Runtime:
         )
         return f"DBOS {version('dbos')} is running app {self.app} on {where}."
 
+    def database_problem(self) -> str | None:
+        """One line when the SQLite file was deleted (or its folder) while DBOS runs on it,
+        else None. DBOS keeps writing to the deleted file, and all of it is lost when this
+        process stops: the line says so and what to do."""
+        path = self.target.sqlite_path
+        if path is None or path.exists():
+            return None
+        return (
+            f"wfcomm: {path} was deleted while DBOS runs on it: what the workflows write now "
+            "is lost when this kernel stops; re-run the setup cell to start on a new file."
+        )
+
 
 _current: Runtime | None = None
 
@@ -145,6 +157,14 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
     name = app_name(app)
     target = database_target(name, database_url)
     if _current is not None and (_current.app, _current.target) == (name, target):
+        if _current.database_problem() is not None:
+            print(
+                f"wfcomm: {target.display} was deleted while DBOS ran on it, with its "
+                "workflows; starting DBOS again on a new file.",
+                file=sys.stderr,
+            )
+            shutdown()
+            return await start(app, database_url=database_url, quiet=quiet)
         if not quiet:
             print(_current.status_line())
         return _current
@@ -272,6 +292,26 @@ def _install_process_hooks() -> None:
     _process_hooks_installed = True
     atexit.register(shutdown)
     _explain_dbos_not_running()
+    _warn_when_the_database_is_deleted()
+
+
+def _warn_when_the_database_is_deleted() -> None:
+    """In IPython, before each cell: one line on stderr when the running app's SQLite file
+    is gone (see :meth:`Runtime.database_problem`). A ``stat`` per cell."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def before_cell(*_: object) -> None:
+        problem = _current.database_problem() if _current is not None else None
+        if problem is not None:
+            print(problem, file=sys.stderr)
+
+    shell.events.register("pre_run_cell", before_cell)
 
 
 def _explain_dbos_not_running() -> None:
