@@ -51,9 +51,11 @@ WIDGET_ERROR_VIEW = ".jupyter-widgets-error-widget"
 
 # JupyterLab's DOM, as the tests find it.
 MAIN_TABS = "#jp-main-dock-panel .lm-TabBar-tab"
-#: How JupyterLab renders an exception raised by a cell.
-ERROR_OUTPUT = (
-    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Traceback")'
+#: How JupyterLab renders an exception raised by a cell: a traceback, or the kit's one line
+#: (``NotStartedError: ...``), both in a stderr-typed output.
+_STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+ERROR_OUTPUT = ", ".join(
+    f"{_STDERR_OUTPUT}:has-text({sign!r})" for sign in ("Traceback", "Error: ", "Exception: ")
 )
 NOTEBOOK_TABS = f"{MAIN_TABS}:has-text('.ipynb')"
 DISCARD_BUTTON = ".jp-Dialog .jp-Dialog-button.jp-mod-warn"
@@ -289,7 +291,26 @@ def wait_cells_ran(cells: Locator, timeout: float = 120_000, limit: int | None =
     expect(page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
         timeout=timeout
     )
-    expect(cells.locator(ERROR_OUTPUT)).to_have_count(0)
+    assert_no_error_outputs(cells)
+
+
+def assert_no_error_outputs(cells: Locator) -> None:
+    """No cell shows an error; else fail naming each such cell (its index among ``cells`` and
+    its first source line) and the error's last line, not only a count."""
+    try:
+        expect(cells.locator(ERROR_OUTPUT)).to_have_count(0)
+    except AssertionError:
+        found = []
+        for index in range(cells.count()):
+            errors = cells.nth(index).locator(ERROR_OUTPUT)
+            if errors.count():
+                source = cells.nth(index).locator(".jp-InputArea-editor .cm-line").first
+                lines = [x for x in errors.first.inner_text().splitlines() if x.strip()]
+                found.append(
+                    f"cell {index} ({source.inner_text().strip()!r}): "
+                    f"{lines[-1] if lines else '(empty)'}"
+                )
+        raise AssertionError("error output in " + "; ".join(found or ["a cell"])) from None
 
 
 def widget_errors(page: Page) -> Locator:

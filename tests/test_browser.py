@@ -96,6 +96,12 @@ class Unrendered(w.DOMWidget):
 Unrendered()"""
 
 
+#: A setup cell whose kit error (PostgreSQL unreachable) is the first `await` of the kernel.
+SETUP_ON_A_CLOSED_PORT = """\
+import wfcomm_helpers
+await wfcomm_helpers.start("events", database_url="postgresql://u:pw@127.0.0.1:1/wfcomm")"""
+
+
 def _write_notebook(path: Path, cells: list) -> None:
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
@@ -117,6 +123,10 @@ def write_harness_notebooks(folder: Path) -> None:
     _write_notebook(
         folder / "harness_error.ipynb",
         [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")],
+    )
+    _write_notebook(
+        folder / "harness_setup_error.ipynb",
+        [new_code_cell(SETUP_ON_A_CLOSED_PORT), new_code_cell("print('after')")],
     )
 
 
@@ -201,6 +211,32 @@ def test_a_cell_that_raises_fails_the_run(page: Page) -> None:
     expect(panel.locator(lab.ERROR_OUTPUT)).to_contain_text("ValueError", timeout=CLICK_TIMEOUT_MS)
     with pytest.raises(AssertionError, match=r"\[ \]:"):  # the cell after it never ran
         lab.wait_cells_ran(panel.locator(".jp-CodeCell"), timeout=DEAD_CLICK_TIMEOUT_MS)
+    # The failure names the cell and the error's last line, not only a count.
+    with pytest.raises(
+        AssertionError,
+        match=r"^error output in cell 0 \('raise ValueError\(\"boom\"\)'\): ValueError: boom$",
+    ):
+        lab.assert_no_error_outputs(panel.locator(".jp-CodeCell"))
+
+
+def test_run_all_stops_at_a_failing_setup_cell(page: Page) -> None:
+    """The kit's one-line error fails the setup cell (a reply with status error), so Run All
+    stops there: the next cell never runs."""
+    panel = lab.open_notebook(page, "harness_setup_error.ipynb")
+    lab.run_menu(page, "Run All Cells")
+    cells = panel.locator(".jp-CodeCell")
+    expect(cells.first.locator(lab.ERROR_OUTPUT)).to_have_text(
+        re.compile(r"^DatabaseUnreachableError: Cannot reach PostgreSQL at postgresql://u:\*\*\*@"),
+        timeout=CLICK_TIMEOUT_MS,
+    )
+    expect(cells.first.locator(".jp-InputArea-prompt")).to_have_text(
+        re.compile(r"^\[\d+\]:$"), timeout=CLICK_TIMEOUT_MS
+    )
+    expect(page.locator(".jp-StatusBar-TextItem", has_text=lab.KERNEL_IDLE)).to_be_visible(
+        timeout=CLICK_TIMEOUT_MS
+    )
+    expect(cells.nth(1).locator(".jp-InputArea-prompt")).to_have_text("[ ]:")
+    expect(cells.nth(1).locator(".jp-OutputArea-output")).to_have_count(0)
 
 
 def test_a_widget_whose_view_cannot_load_is_caught(page: Page) -> None:

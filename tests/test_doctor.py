@@ -11,6 +11,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -133,30 +134,71 @@ def test_a_closed_postgres_port_names_the_url_without_its_password(data_dir: Pat
     assert "s3cret" not in "\n".join(lines)
 
 
-def test_a_database_file_held_by_another_process_names_it_and_the_fix_works(
-    data_dir: Path,
-) -> None:
+def test_a_database_file_in_use_by_a_running_process_is_not_a_problem(data_dir: Path) -> None:
+    """A learner's own healthy kernel holds its file: the doctor must not tell them to kill it."""
     holder = start_holder(data_dir)
-    path = database_target("wfcomm-messaging").sqlite_path
-    assert path is not None
-    owner = json.loads(Path(f"{path}.owner").read_text())
-    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
-    assert code == 1
-    assert problem(lines, "messaging database") == (
-        (
-            f"[!!] messaging database: {path} is held by process {holder.pid} on "
-            f"{socket.gethostname()} (Python process, started {owner['started']}): shut that kernel "
-            "down in JupyterLab (Kernel > Shut Down Kernel), or"
-        ),
-        f"     fix: kill {holder.pid}",
+    try:
+        path = database_target("wfcomm-messaging").sqlite_path
+        assert path is not None
+        owner = json.loads(Path(f"{path}.owner").read_text())
+        code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+        assert code == 0, "\n".join(lines)
+        assert (
+            f"[ok] messaging database: {path.name} is in use by process {holder.pid} on "
+            f"{socket.gethostname()} (Python process, started {owner['started']}); to open it "
+            "in another kernel, shut that one down first (Kernel > Shut Down Kernel)"
+        ) in lines
+        assert not any("kill" in line for line in lines)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+ORPHAN = HOLDER.replace("await asyncio.to_thread(sys.stdin.readline)", "await asyncio.sleep(3600)")
+
+
+def test_a_database_file_held_by_an_orphan_names_it_and_the_fix_works(data_dir: Path) -> None:
+    """A kernel whose Jupyter server is gone (its parent exited) only blocks the file."""
+    env = {**os.environ, "WFCOMM_DATA_DIR": str(data_dir)}
+    parent = subprocess.Popen(
+        ["sh", "-c", '"$0" -c "$1" </dev/null & echo $!; read _', sys.executable, ORPHAN],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    assert "[ok] events database: wfcomm-events.sqlite is free" in lines
-    subprocess.run(
-        shlex.split(problem(lines, "messaging database")[1].split("fix: ")[1]), check=True
-    )
-    holder.wait(timeout=30)
-    code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
-    assert code == 0, "\n".join(lines)
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    try:
+        assert parent.stdout.readline() == "ready\n"
+        assert parent.stdin is not None
+        parent.stdin.close()  # the parent (as a Jupyter server would) exits; the holder stays
+        parent.wait(timeout=30)
+        path = database_target("wfcomm-messaging").sqlite_path
+        assert path is not None
+        owner = json.loads(Path(f"{path}.owner").read_text())
+        code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+        assert code == 1
+        assert problem(lines, "messaging database") == (
+            (
+                f"[!!] messaging database: {path} is held by process {pid} on "
+                f"{socket.gethostname()} (Python process, started {owner['started']}), whose "
+                f"Jupyter server (process {parent.pid}) is gone, so no notebook can use it:"
+            ),
+            f"     fix: kill {pid}",
+        )
+        subprocess.run(
+            shlex.split(problem(lines, "messaging database")[1].split("fix: ")[1]), check=True
+        )
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # polls the process table for the kill's effect, with a deadline
+        code, lines = run_doctor({"WFCOMM_DATA_DIR": str(data_dir)})
+        assert code == 0, "\n".join(lines)
+    finally:
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, 9)
 
 
 def test_a_kernel_spec_for_another_python_is_a_problem(data_dir: Path, tmp_path: Path) -> None:
@@ -249,3 +291,48 @@ def test_quick_form_names_the_problem_and_its_fix(tmp_path, monkeypatch, capsys)
         "Environment check: 1 problem(s); fix, restart the kernel and re-run "
         "this cell:\n- data folder: "
     )
+
+
+def test_an_old_widget_front_end_first_on_the_jupyter_path_fails(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """ipywidgets 7's front end (major 3) in a folder JupyterLab reads before the environment's
+    own copy: JupyterLab loads it, and no widget renders."""
+    old = tmp_path / "old-jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
+    old.mkdir(parents=True)
+    (old / "package.json").write_text(
+        json.dumps({"name": "@jupyter-widgets/jupyterlab-manager", "version": "3.0.13"})
+    )
+    (old / "install.json").write_text(json.dumps({"packageName": "jupyterlab_widgets"}))
+    env = {"WFCOMM_DATA_DIR": str(data_dir), "JUPYTER_PATH": str(tmp_path / "old-jupyter")}
+    code, lines = run_doctor(env)
+    assert code == 1
+    line, fix = problem(lines, "widget front end")
+    assert line.startswith(
+        f"[!!] widget front end: JupyterLab loads @jupyter-widgets/jupyterlab-manager 3.0.13 "
+        f"from {old}, but the installed ipywidgets needs "
+    ), line
+    assert line.endswith("): remove that old copy"), line
+    assert fix == f"     fix: rm -r {old}"
+    subprocess.run(shlex.split(fix.split("fix: ")[1]), check=True)
+    code, lines = run_doctor(env)
+    assert code == 0, "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:pw-9@127.0.0.1:54x2/db", "postgresql://u@h:1/db?password=pw-9"]
+)
+def test_a_typo_in_the_database_url_is_one_problem_and_no_password(data_dir, url: str) -> None:
+    code, lines = run_doctor({"WFCOMM_DATABASE_URL": url})
+    assert code == 1
+    assert "pw-9" not in "\n".join(lines)
+    if "54x2" in url:
+        assert problem(lines, "settings")[0] == (
+            "[!!] settings: Database URL 'postgresql://u:***@127.0.0.1:54x2/db' is wrong: its "
+            "port '54x2' is not a number from 1 to 65535; fix WFCOMM_DATABASE_URL or unset it "
+            "to use SQLite."
+        )
+    else:
+        assert problem(lines, "postgres")[0].startswith(
+            "[!!] postgres: cannot reach postgresql://u@h:1/db?password=*** ("
+        )

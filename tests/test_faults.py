@@ -225,7 +225,7 @@ def test_second_kernel_on_the_same_file_gets_one_line_naming_file_and_pid(kernel
     first.run(setup_cell("events"))
     second = kernel_factory()
     out = second.run(setup_cell("events"), allow_error=True)
-    shown = (out.stderr + (f"{out.error[0]}: {out.error[1]}" if out.error else "")).strip()
+    shown = out.shown_error.strip()
     path = data_dir / "wfcomm-events.sqlite"
     assert shown.startswith(
         f"DatabaseInUseError: {path} is in use by process {first.pid} on "

@@ -75,11 +75,11 @@ def test_kit_errors_show_as_one_line_without_a_traceback(kernel) -> None:
         "from wfcomm_helpers import events\nawait events.get_event('no-such-id', 'status')",
         allow_error=True,
     )
-    assert out.stderr == (
+    assert out.shown_error == (
         "UnknownWorkflowError: No workflow with id 'no-such-id' in this database: start one "
         "first, or check the id for typos (ids are case-sensitive).\n"
     )
-    assert "Traceback" not in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.shown_error
 
 
 def test_a_second_kernel_on_the_same_file_gets_one_clear_line(
@@ -90,15 +90,17 @@ def test_a_second_kernel_on_the_same_file_gets_one_clear_line(
     second = kernel_factory()
     out = second.run(SETUP, allow_error=True)
     database = data_dir / "wfcomm-events.sqlite"
-    assert out.stderr.startswith(
+    assert out.shown_error.startswith(
         f"DatabaseInUseError: {database} is in use by process {first.pid} on "
     )
-    assert out.stderr.endswith(
-        "(Jupyter kernel, started " + out.stderr.split("started ")[1].split(")")[0] + "): shut "
+    assert out.shown_error.endswith(
+        "(Jupyter kernel, started "
+        + out.shown_error.split("started ")[1].split(")")[0]
+        + "): shut "
         "that kernel down (or run wfcomm_helpers.shutdown() there), or set WFCOMM_DATA_DIR to "
         "use another folder.\n"
     )
-    assert out.stderr.count("\n") == 1
+    assert out.shown_error.count("\n") == 1
 
     # A crashed kernel never leaves the file blocked: the OS drops its lock.
     first.kill()
@@ -110,8 +112,10 @@ def test_a_second_kernel_on_postgres_needs_its_own_executor_id(kernel_factory, p
     first = kernel_factory(env)
     first.run(SETUP)
     out = kernel_factory(env).run(SETUP, allow_error=True)
-    assert out.stderr.startswith("DatabaseInUseError: App wfcomm-events with executor id 'local' ")
-    assert out.stderr.endswith(
+    assert out.shown_error.startswith(
+        "DatabaseInUseError: App wfcomm-events with executor id 'local' "
+    )
+    assert out.shown_error.endswith(
         "shut that kernel down, or give this process its own id with "
         "WFCOMM_EXECUTOR_ID=<your-name>.\n"
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
-from contextlib import redirect_stdout
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing, redirect_stdout
 from importlib.metadata import version
 from pathlib import Path
 
@@ -93,9 +96,58 @@ async def test_a_bad_database_url_gets_one_line(data_dir) -> None:
     with pytest.raises(InvalidInputError) as caught:
         await wfcomm_helpers.start("events", database_url="mysql://x@y/z", quiet=True)
     assert str(caught.value) == (
-        "Database URL 'mysql://x@y/z' is neither sqlite:///<file> nor postgresql://...: "
-        "fix WFCOMM_DATABASE_URL or unset it to use SQLite."
+        "Database URL 'mysql://x@y/z' is wrong: it is neither sqlite:///<file> nor "
+        "postgresql://...; fix WFCOMM_DATABASE_URL or unset it to use SQLite."
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "problem"),
+    [
+        (
+            "postgresql://u:pw-1@127.0.0.1:54x2/db",
+            "postgresql://u:***@127.0.0.1:54x2/db",
+            "its port '54x2' is not a number from 1 to 65535",
+        ),
+        (
+            "postgresql://u:pw-1@127.0.0.1:99999/db",
+            "postgresql://u:***@127.0.0.1:99999/db",
+            "its port '99999' is not a number from 1 to 65535",
+        ),
+        (
+            "postgresql://u:pw-1@[::1/db",
+            "postgresql://u:***@[::1/db",
+            "its host is not a valid IPv6 address in [brackets]",
+        ),
+        (
+            "postgresq://u:pw-1@h/db",
+            "postgresq://u:***@h/db",
+            "it is neither sqlite:///<file> nor postgresql://...",
+        ),
+        ("garbage", "garbage", "it is neither sqlite:///<file> nor postgresql://..."),
+        (
+            "postgres://u@h:1/db?sslmode=x&password=pw-1",
+            "postgres://u@h:1/db?sslmode=x&password=***",
+            None,
+        ),
+    ],
+)
+async def test_a_typo_in_the_database_url_is_one_line_naming_it(
+    data_dir, url: str, shown: str, problem: str | None
+) -> None:
+    assert settings.hide_password(url) == shown
+    if problem is None:  # well-formed: it fails at the connection, password still hidden
+        with pytest.raises(DatabaseUnreachableError) as caught:
+            await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        assert str(caught.value).startswith(f"Cannot reach PostgreSQL at {shown} (")
+    else:
+        with pytest.raises(InvalidInputError) as caught:
+            await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        assert str(caught.value) == (
+            f"Database URL {shown!r} is wrong: {problem}; fix WFCOMM_DATABASE_URL or unset it "
+            "to use SQLite."
+        )
+    assert "pw-1" not in str(caught.value) and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("value", ["fast", "0", "-1", "nan", "3600"])
@@ -121,5 +173,42 @@ async def test_postgres_reports_its_database(pg_url: str, data_dir) -> None:
         assert out.getvalue() == (
             f"DBOS {version('dbos')} is running app wfcomm-events on PostgreSQL {name}.\n"
         )
+    finally:
+        wfcomm_helpers.shutdown()
+
+
+def test_importing_the_kit_changes_nothing_until_start() -> None:
+    """No atexit hook, no IPython exception handler, no logger level: only start() installs."""
+    probe = (
+        "import atexit, logging, sys\n"
+        "registered = []\n"
+        "real = atexit.register\n"
+        "atexit.register = lambda f, *a, **k: (registered.append(f.__module__), real(f, *a, **k))\n"
+        "before = logging.getLogger('dbos').level\n"
+        "import wfcomm_helpers, wfcomm_helpers.runtime\n"
+        "print([m for m in registered if m.startswith('wfcomm')], "
+        "logging.getLogger('dbos').level == before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout == "[] True\n", done.stderr
+
+
+async def test_reset_on_a_shared_sqlite_file_deletes_only_this_apps_workflows(data_dir) -> None:
+    shared = data_dir / "shared.sqlite"
+    url = f"sqlite:///{shared}"
+    await wfcomm_helpers.start("other", database_url=url, quiet=True)
+    try:
+        theirs = await events.start_events(1, fib_base=3)
+        await workflow_result(theirs, timeout=30)
+        await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        mine = await events.start_events(1, fib_base=3)
+        await workflow_result(mine, timeout=30)
+        await wfcomm_helpers.reset(quiet=True)
+        with closing(sqlite3.connect(shared)) as conn:
+            left = conn.execute("SELECT workflow_uuid, application_name FROM workflow_status")
+            assert left.fetchall() == [(theirs, "wfcomm-other")]
+        assert shared.is_file()
     finally:
         wfcomm_helpers.shutdown()

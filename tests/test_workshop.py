@@ -131,7 +131,7 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
         cell = twin.run(
             "import wfcomm_helpers\nawait wfcomm_helpers.start('messaging')", allow_error=True
         )
-        assert cell.stderr == (
+        assert cell.shown_error == (
             f"DatabaseInUseError: App wfcomm-messaging with executor id 'ada' is already "
             f"running on {shown}: shut that kernel down, or give this process its own id with "
             "WFCOMM_EXECUTOR_ID=<your-name>.\n"

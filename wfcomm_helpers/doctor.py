@@ -185,27 +185,63 @@ def check_kernel() -> Check:
     )
 
 
+def _labextension_version(folder: Path) -> str | None:
+    """The ``version`` in ``folder``'s ``package.json``, or None when it has none."""
+    try:
+        return str(json.loads((folder / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _bundled_front_end_version() -> str | None:
+    """The widget front end's version that the installed jupyterlab_widgets ships: the one
+    the installed ipywidgets works with (its major version must match)."""
+    try:
+        files = metadata.files(FRONT_END_DIST) or []
+    except metadata.PackageNotFoundError:
+        return None
+    suffix = f"{FRONT_END_LABEXTENSION.as_posix()}/package.json"
+    for file in files:
+        if file.as_posix().endswith(suffix):
+            return _labextension_version(Path(str(file.locate())).parent)
+    return None
+
+
 def check_front_end() -> Check:
-    """The widget front end JupyterLab loads: without it every widget shows
-    "Error displaying widget: model not found"."""
+    """The widget front end JupyterLab loads: the first copy on its labextensions path, as
+    JupyterLab resolves it (JUPYTER_PATH first). Missing, every widget shows "Error displaying
+    widget: model not found"; of another major version (an old copy from ipywidgets 7 earlier
+    on the path), widgets fail to render the same way."""
     from jupyter_core.paths import jupyter_path
 
     reinstall = f"{_python()} -m pip install --force-reinstall --no-deps {FRONT_END_DIST}"
-    for folder in jupyter_path("labextensions"):
-        install = Path(folder) / FRONT_END_LABEXTENSION / "install.json"
-        if install.is_file():
-            try:
-                owner = json.loads(install.read_text()).get("packageName")
-            except (OSError, ValueError):
-                owner = None
-            if owner == FRONT_END_DIST and _installed(FRONT_END_DIST):
-                return Check("widget front end", True, f"found in {folder}")
-    return Check(
-        "widget front end",
-        False,
-        f"JupyterLab's widget extension ({FRONT_END_LABEXTENSION}) is not installed here",
-        reinstall,
+    loaded = next(
+        (
+            Path(folder) / FRONT_END_LABEXTENSION
+            for folder in jupyter_path("labextensions")
+            if (Path(folder) / FRONT_END_LABEXTENSION / "package.json").is_file()
+        ),
+        None,
     )
+    expected = _bundled_front_end_version()
+    if loaded is None or expected is None:
+        return Check(
+            "widget front end",
+            False,
+            f"JupyterLab's widget extension ({FRONT_END_LABEXTENSION}) is not installed here",
+            reinstall,
+        )
+    have = _labextension_version(loaded) or "no version"
+    if have.split(".")[0] != expected.split(".")[0]:
+        return Check(
+            "widget front end",
+            False,
+            f"JupyterLab loads {FRONT_END_LABEXTENSION} {have} from {loaded}, but the "
+            f"installed ipywidgets needs {expected.split('.')[0]}.x (jupyterlab_widgets ships "
+            f"{expected}): remove that old copy",
+            f"rm -r {shlex.quote(str(loaded))}",
+        )
+    return Check("widget front end", True, f"{have} in {loaded.parent.parent}")
 
 
 def check_data_dir() -> Check:
@@ -235,7 +271,9 @@ def _held_here(app: str) -> bool:
 
 
 def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
-    from .guard import is_held
+    """Each app's SQLite file: free, in use by a running process (fine: a learner's own
+    kernel), or held by an orphan whose Jupyter server is gone (a problem: kill it)."""
+    from .guard import is_held, is_orphaned
     from .settings import app_name, database_target
 
     checks = []
@@ -248,13 +286,26 @@ def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
             checks.append(Check(f"{app} database", True, f"{path.name} is {state}"))
             continue
         pid = owner.get("pid", "?")
+        holder = (
+            f"process {pid} on {owner.get('host', '?')} ({owner.get('kind', 'unknown')}, "
+            f"started {owner.get('started', '?')})"
+        )
+        if not is_orphaned(owner):
+            checks.append(
+                Check(
+                    f"{app} database",
+                    True,
+                    f"{path.name} is in use by {holder}; to open it in another kernel, shut "
+                    "that one down first (Kernel > Shut Down Kernel)",
+                )
+            )
+            continue
         checks.append(
             Check(
                 f"{app} database",
                 False,
-                f"{path} is held by process {pid} on {owner.get('host', '?')} "
-                f"({owner.get('kind', 'unknown')}, started {owner.get('started', '?')}): shut that "
-                "kernel down in JupyterLab (Kernel > Shut Down Kernel), or",
+                f"{path} is held by {holder}, whose Jupyter server (process "
+                f"{owner.get('parent')}) is gone, so no notebook can use it:",
                 f"kill {pid}",
             )
         )

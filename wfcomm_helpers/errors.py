@@ -9,6 +9,12 @@ class WfcommError(Exception):
     #: HTTP status `wfcomm serve` answers with for this error.
     http_status = 400
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for an exception's own traceback: one line instead of a wall. The
+        cell still fails as any error does (ipykernel sends ``status: error`` in its reply),
+        so Run All and ``jupyter nbconvert --execute`` stop at it."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class InvalidInputError(WfcommError, ValueError):
     """An argument is out of range or of the wrong type."""
@@ -67,15 +73,17 @@ class NotStartedError(WfcommError):
     def __init__(self) -> None:
         super().__init__(
             "DBOS is not running in this process: run the notebook's setup cell "
-            "(wfcomm_helpers.start(...)) first."
+            "(wfcomm_helpers.start(...)) again, then this cell."
         )
 
 
 def connection_failure_reason(exc: BaseException) -> str:
     """The cause in a driver's (or SQLAlchemy's, or httpx's) connection error, e.g.
     ``Connection refused``: psycopg's first line ends with it (``... port 5432 failed: Connection refused``); the lines after it are
-    hints such as "Is the server running on that host ...?"."""
-    text = str(exc).strip()
+    hints such as "Is the server running on that host ...?". Any password in it is hidden."""
+    from .settings import hide_password
+
+    text = hide_password(str(exc).strip())
     if not text:
         return type(exc).__name__
     line = text.splitlines()[0]

@@ -38,6 +38,7 @@ def describe_this_process() -> dict[str, object]:
         kind = "Python process"
     return {
         "pid": os.getpid(),
+        "parent": os.getppid(),  # a kernel's Jupyter server: gone means nothing can use it
         "host": socket.gethostname(),
         "kind": kind,
         "started": time.strftime("%H:%M:%S"),
@@ -64,6 +65,21 @@ def is_held(sqlite_path: Path) -> dict[str, object] | None:
         return None  # the folder is missing or read-only: nobody can hold a lock there
     lock.release(force=True)
     return None
+
+
+def is_orphaned(owner: dict[str, object]) -> bool:
+    """The holder runs on this machine and the process that started it (a kernel's Jupyter
+    server) is gone: no notebook can reach it any more, so it only blocks the file."""
+    parent = owner.get("parent")
+    if owner.get("host") != socket.gethostname() or not isinstance(parent, int) or parent <= 1:
+        return False
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _read_owner(owner_file: Path) -> dict[str, object]:

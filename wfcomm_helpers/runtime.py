@@ -14,6 +14,7 @@ import atexit
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -22,13 +23,13 @@ from pathlib import Path
 
 import psycopg
 from dbos import DBOS, DBOSConfig
+from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
 from . import events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
-    WfcommError,
     connection_failure_reason,
 )
 from .guard import (
@@ -43,8 +44,10 @@ from .settings import (
     DatabaseTarget,
     app_name,
     application_version,
+    data_dir,
     database_target,
     executor_id,
+    hide_password,
     queue_name,
     sqlite_polling_interval,
 )
@@ -66,6 +69,18 @@ class Runtime:
             else f"PostgreSQL {make_url(self.target.url).database}"
         )
         return f"DBOS {version('dbos')} is running app {self.app} on {where}."
+
+    def database_problem(self) -> str | None:
+        """One line when the SQLite file was deleted (or its folder) while DBOS runs on it,
+        else None. DBOS keeps writing to the deleted file, and all of it is lost when this
+        process stops: the line says so and what to do."""
+        path = self.target.sqlite_path
+        if path is None or path.exists():
+            return None
+        return (
+            f"wfcomm: {path} was deleted while DBOS runs on it: what the workflows write now "
+            "is lost when this kernel stops; re-run the setup cell to start on a new file."
+        )
 
 
 _current: Runtime | None = None
@@ -142,10 +157,20 @@ async def start(
     differential tests run every scenario both ways.
     """
     global _current
+    _install_process_hooks()
+    logging.getLogger("dbos").setLevel(logging.WARNING)  # shutdown() may have raised it
     name = app_name(app)
     target = database_target(name, database_url)
     wanted = (name, target, tuned)
     if _current is not None and (_current.app, _current.target, _current.tuned) == wanted:
+        if _current.database_problem() is not None:
+            print(
+                f"wfcomm: {target.display} was deleted while DBOS ran on it, with its "
+                "workflows; starting DBOS again on a new file.",
+                file=sys.stderr,
+            )
+            shutdown()
+            return await start(app, database_url=database_url, quiet=quiet, tuned=tuned)
         if not quiet:
             print(_current.status_line())
         return _current
@@ -165,7 +190,7 @@ async def start(
         DBOS.destroy()
         guard.release()
         raise DatabaseUnreachableError(
-            f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
+            f"DBOS could not start on {target.display}: {hide_password(str(exc).splitlines()[0])}"
         ) from exc
     if tuned:
         wakeup.install(wake_receivers=target.is_sqlite)  # never raises; says so if it is off
@@ -177,15 +202,50 @@ async def start(
     return _current
 
 
+_on_shutdown: list[Callable[[], object]] = []
+
+
+def on_shutdown(callback: Callable[[], object]) -> None:
+    """Call ``callback()`` once, at the next :func:`shutdown`, before DBOS stops: for work
+    that waits on DBOS outside a workflow (a panel's ``handle.get_result()`` task), which
+    DBOS's handles cannot finish once DBOS is gone. E.g. ``on_shutdown(task.cancel)``."""
+    _on_shutdown.append(callback)
+
+
 def shutdown() -> None:
     """Stop DBOS in this process and release the database for other processes."""
     global _current
     if _current is None:
         return
     runtime, _current = _current, None
+    callbacks, _on_shutdown[:] = list(_on_shutdown), []
+    for callback in callbacks:
+        callback()
+    _stop_workflow_tasks()
     DBOS.destroy()
     runtime.guard.release()
     _restore_default_executor()
+
+
+def _stop_workflow_tasks() -> None:
+    """Cancel the async workflows still running on their event loop (the kernel's): DBOS's
+    ``destroy()`` leaves them, and one waiting in ``recv`` would wake at its timeout and print
+    a "System database accessed before DBOS was launched" traceback into an earlier cell.
+    Cancelled, they write nothing and stay PENDING: the next ``start()`` recovers them.
+
+    Relies on DBOS 3.4's private ``_get_dbos_instance()._workflow_tasks`` (its set of workflow
+    tasks); without it, shutdown goes on as DBOS's own. DBOS logs each cancellation as a
+    warning: the ``dbos`` logger shows only errors until the next ``start()`` sets it back."""
+    try:
+        from dbos._dbos import _get_dbos_instance
+
+        tasks = list(_get_dbos_instance()._workflow_tasks)
+    except Exception:  # no DBOS instance, or a DBOS release without these names
+        return
+    logging.getLogger("dbos").setLevel(logging.ERROR)
+    for task in tasks:
+        if not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
 
 
 def _restore_default_executor() -> None:
@@ -200,16 +260,17 @@ def _restore_default_executor() -> None:
 
 
 async def reset(*, quiet: bool = False) -> Runtime:
-    """A clean slate: stop DBOS, delete this app's workflows, start again. On PostgreSQL only
-    this process's executor id's workflows go (other learners' stay)."""
+    """A clean slate: delete this app's workflows. The app's own SQLite file (the default, in
+    :func:`~wfcomm_helpers.settings.data_dir`) is deleted and DBOS restarted on a new one; on
+    PostgreSQL, or a SQLite file named by ``WFCOMM_DATABASE_URL``, which may hold other apps'
+    workflows, only this app's workflows of this executor id go (other learners' stay)."""
     runtime = current()
     app, target = runtime.app, runtime.target
-    if target.sqlite_path is not None:
+    if target.sqlite_path is not None and target.sqlite_path == data_dir() / f"{app}.sqlite":
         shutdown()
         for suffix in ("", "-wal", "-shm"):
             target.sqlite_path.with_name(target.sqlite_path.name + suffix).unlink(missing_ok=True)
         return await start(app, database_url=target.url, quiet=quiet, tuned=runtime.tuned)
-    # Only this executor's: on a workshop server every learner runs the same app.
     old = await DBOS.list_workflows_async(
         application_name=app, executor_id=executor_id(), load_input=False, load_output=False
     )
@@ -221,8 +282,45 @@ async def reset(*, quiet: bool = False) -> Runtime:
     return runtime
 
 
-def _install_one_line_errors() -> None:
-    """In IPython, show the kit's own errors as one line instead of a traceback wall."""
+_process_hooks_installed = False
+
+
+def _install_process_hooks() -> None:
+    """Once per process, at the first :func:`start` (importing the kit changes nothing): stop
+    DBOS at interpreter exit, and in IPython show DBOS's errors while stopped as one line."""
+    global _process_hooks_installed
+    if _process_hooks_installed:
+        return
+    _process_hooks_installed = True
+    atexit.register(shutdown)
+    _explain_dbos_not_running()
+    _warn_when_the_database_is_deleted()
+
+
+def _warn_when_the_database_is_deleted() -> None:
+    """In IPython, before each cell: one line on stderr when the running app's SQLite file
+    is gone (see :meth:`Runtime.database_problem`). A ``stat`` per cell."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def before_cell(*_: object) -> None:
+        problem = _current.database_problem() if _current is not None else None
+        if problem is not None:
+            print(problem, file=sys.stderr)
+
+    shell.events.register("pre_run_cell", before_cell)
+
+
+def _explain_dbos_not_running() -> None:
+    """In IPython: a DBOS error raised while the kit has DBOS stopped (a cell run after the
+    clean-up cell, or after a failed setup) shows :class:`NotStartedError`'s one line instead
+    of DBOS's "No DBOS was created yet" traceback. Any other error keeps IPython's own display.
+    Both go through ``showtraceback``, so the cell fails and Run All stops there."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
@@ -232,12 +330,9 @@ def _install_one_line_errors() -> None:
         return
 
     def show(shell, etype, value, tb, tb_offset=None):  # type: ignore[no-untyped-def]
-        print(f"{etype.__name__}: {value}", file=sys.stderr)
-        return None
+        if is_running():
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            shell.showtraceback((NotStartedError, NotStartedError(), None))
 
-    shell.set_custom_exc((WfcommError,), show)
-
-
-atexit.register(shutdown)
-_install_one_line_errors()
-logging.getLogger("dbos").setLevel(logging.WARNING)
+    shell.set_custom_exc((dbos_error.DBOSException,), show)

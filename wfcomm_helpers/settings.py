@@ -14,8 +14,10 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -119,26 +121,58 @@ class DatabaseTarget:
         return hide_password(self.url)
 
 
-def hide_password(url: str) -> str:
+#: A password in a URL, in any form a driver accepts: ``user:pw@`` and ``?password=pw``.
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<keep>//[^/@:?#]*:)(?P<secret>[^@]*)(?=@)|(?P<query>[?&]password=)(?P<value>[^&#]*)"
+)
+_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def hide_password(text: str) -> str:
+    """``text`` (a URL, or a message holding one) with every password shown as ``***``:
+    ``postgresql://u:***@h/db``, ``...?password=***``. Works on URLs that do not parse."""
+    return _PASSWORD_IN_URL.sub(lambda m: (m["keep"] or m["query"]) + "***", text)
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a ``postgresql://`` URL, as a phrase (``its port '54x2' is not a
+    number from 1 to 65535``), or None when it parses. Does not connect."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        netloc = url.split("//", 1)[-1].split("/", 1)[0]
+        if "[" in netloc or "]" in netloc:
+            return "its host is not a valid IPv6 address in [brackets]"
+        port_text = netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1]
+        return f"its port {port_text!r} is not a number from 1 to 65535"
+    if port is not None and not 1 <= port <= 65535:
+        return f"its port {port} is not a number from 1 to 65535"
+    try:
+        make_url(url)
+    except Exception:  # SQLAlchemy's ArgumentError or ValueError, worded per version
+        return "it is not of the form postgresql://user:password@host:port/database"
+    return None
 
 
 def database_target(app: str, database_url: str | None = None) -> DatabaseTarget:
     """Resolve where ``app`` keeps its workflows: an explicit URL, ``WFCOMM_DATABASE_URL``, or
-    its own SQLite file in :func:`data_dir`."""
+    its own SQLite file in :func:`data_dir`. A malformed URL raises :class:`InvalidInputError`
+    naming its problem, password hidden."""
     url = database_url or os.environ.get("WFCOMM_DATABASE_URL") or ""
     if not url:
         path = data_dir() / f"{app_name(app)}.sqlite"
         return DatabaseTarget(url=f"sqlite:///{path}", sqlite_path=path)
     if url.startswith("sqlite:///"):
         return DatabaseTarget(url=url, sqlite_path=Path(url[len("sqlite:///") :]).resolve())
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        return DatabaseTarget(url=url, sqlite_path=None)
+    if not url.startswith(_PREFIXES):
+        problem = "it is neither sqlite:///<file> nor postgresql://..."
+    else:
+        problem = url_problem(url)
+        if problem is None:
+            return DatabaseTarget(url=url, sqlite_path=None)
     raise InvalidInputError(
-        f"Database URL {hide_password(url)!r} is neither sqlite:///<file> nor postgresql://...: "
+        f"Database URL {hide_password(url)!r} is wrong: {problem}; "
         "fix WFCOMM_DATABASE_URL or unset it to use SQLite."
     )
 

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import psycopg
 from sqlalchemy.engine import URL, make_url
 
+from ..settings import hide_password
 from .probe import RESULT_PREFIX
 
 
@@ -75,7 +76,9 @@ def postgres_reachable(server_url: str) -> str | None:
     try:
         psycopg.connect(admin.render_as_string(hide_password=False), connect_timeout=3).close()
     except psycopg.Error as exc:
-        return f"PostgreSQL at {admin.render_as_string()} is unreachable: {str(exc).strip()}"
+        return hide_password(
+            f"PostgreSQL at {admin.render_as_string()} is unreachable: {str(exc).strip()}"
+        )
     return None
 
 
