@@ -20,6 +20,8 @@ Checked against dbos 3.4.0 (the version installed when this module was written).
   key: it calls ``signal.set()`` only if an unconsumed message is stored for it.
 - ``notifications_map``, ``workflow_events_map``, ``streams_map``: the waiting readers,
   ``.get(payload)`` giving ``None`` or a signal whose ``.set()`` wakes every reader of that key.
+- That instance's ``_workflow_tasks``: the asyncio tasks of the async workflows it runs, which
+  ``DBOS.destroy()`` leaves running (:func:`workflow_tasks`, used by the kit's ``shutdown()``).
 - The step names DBOS records (``function_name`` in ``list_workflow_steps``):
   ``DBOS.setEvent``, ``DBOS.recv``, ``DBOS.sleep``.
 
@@ -88,6 +90,22 @@ def system_database() -> Any:
     if missing:
         raise PrivateNameMissing(", ".join(f"SystemDatabase.{name}" for name in missing))
     return sys_db
+
+
+def workflow_tasks() -> list[Any]:
+    """The asyncio tasks of the async workflows DBOS runs in this process (``asyncio.Task``s,
+    possibly done); ``[]`` when no DBOS instance exists. :class:`PrivateNameMissing` if DBOS
+    moved the name."""
+    try:
+        instance = _module_name("dbos._dbos", "_get_dbos_instance")()
+    except PrivateNameMissing:
+        raise
+    except Exception:  # no DBOS instance (DBOS raises when none was created)
+        return []
+    tasks = getattr(instance, "_workflow_tasks", None)
+    if tasks is None:
+        raise PrivateNameMissing("DBOS._workflow_tasks")
+    return list(tasks)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dbos import DBOS, DBOSConfig
 from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
-from . import events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
+from . import dbos_private, events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
@@ -233,14 +233,12 @@ def _stop_workflow_tasks() -> None:
     a "System database accessed before DBOS was launched" traceback into an earlier cell.
     Cancelled, they write nothing and stay PENDING: the next ``start()`` recovers them.
 
-    Relies on DBOS 3.4's private ``_get_dbos_instance()._workflow_tasks`` (its set of workflow
-    tasks); without it, shutdown goes on as DBOS's own. DBOS logs each cancellation as a
-    warning: the ``dbos`` logger shows only errors until the next ``start()`` sets it back."""
+    Relies on a private DBOS name (:func:`dbos_private.workflow_tasks`); without it, shutdown
+    goes on as DBOS's own. DBOS logs each cancellation as a warning: the ``dbos`` logger shows
+    only errors until the next ``start()`` sets it back."""
     try:
-        from dbos._dbos import _get_dbos_instance
-
-        tasks = list(_get_dbos_instance()._workflow_tasks)
-    except Exception:  # no DBOS instance, or a DBOS release without these names
+        tasks = dbos_private.workflow_tasks()
+    except dbos_private.PrivateNameMissing:
         return
     logging.getLogger("dbos").setLevel(logging.ERROR)
     for task in tasks:
