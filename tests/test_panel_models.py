@@ -187,7 +187,7 @@ async def test_streaming_model_two_readers_get_every_value_and_reread_does_not_c
     assert notices == [
         "Starting a streaming workflow…",
         f"Started {wid}: two readers are reading its stream.",
-        f"{wid} closed its stream: each reader got all 8 values.",
+        f"Started {wid}: it closed its stream, and each reader got all 8 values.",
     ]
     assert model.tail == EXPECTED_LOG and model.live == EXPECTED_LOG
     model.read_again(5)
@@ -235,10 +235,11 @@ async def test_close_cancels_everything_and_is_safe_twice(dbos_app) -> None:
     await asyncio.gather(task, return_exceptions=True)
     assert task.cancelled() and not model.busy
     assert (model.phase, model.health.running) == ("closed", False)
-    assert model.health.line == "kernel health: stopped (panel closed)"
+    assert model.health.line == "kernel health: stopped (the panel was closed)"
     assert model.start(3) is False
     assert model.notice == (
-        "This panel is closed (its workflows go on in DBOS): run its cell for a new one."
+        "This panel is closed (its workflows go on in DBOS): run the setup cell, then this cell, "
+        "for a new one."
     )
 
 

@@ -46,7 +46,10 @@ class EventsPanel(Panel):
         )
         self.status = text_label("wfcomm-events-status")
         self.result = text_label("wfcomm-events-result")
-        self.all_events = styled(widgets.HTML(value=""), "wfcomm-events-all")
+        self.all_events = styled(
+            widgets.HTML(value="", layout={"max_height": "16em", "overflow": "auto"}),
+            "wfcomm-events-all",
+        )
         for name, widget in (("progress", self.progress), ("status", self.status)):
             dlink((self.model, name), (widget, "value"))
         dlink((self.model, "result"), (self.result, "value"))

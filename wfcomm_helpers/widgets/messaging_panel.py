@@ -28,10 +28,10 @@ class DecisionView:
 
     def row(self) -> widgets.HBox:
         return row(
+            widgets.Label("workflow:"),
             self.countdown,
             widgets.Label("outcome:"),
             self.outcome,
-            widgets.Label("·"),
             self.dbos_status,
         )
 

@@ -202,7 +202,9 @@ class PanelModel(HasTraits):
         for task in (self.task, *self.side_tasks):
             if task is not None and not task.done():
                 task.cancel()
-        self.health.stop("this panel was replaced" if phase == "replaced" else "panel closed")
+        self.health.stop(
+            "this panel was replaced" if phase == "replaced" else "the panel was closed"
+        )
         self.phase = phase
 
     def replace(self, previous: PanelModel | None) -> None:
@@ -224,7 +226,10 @@ def common_notice(model: PanelModel) -> str:
     if refusal == "dbos-stopped" or phase == "dbos-stopped":
         return DBOS_STOPPED
     if phase == "closed":
-        return "This panel is closed (its workflows go on in DBOS): run its cell for a new one."
+        return (
+            "This panel is closed (its workflows go on in DBOS): run the setup cell, then "
+            "this cell, for a new one."
+        )
     if phase == "replaced":
         return "A newer run of this cell replaced this panel: it no longer updates."
     if model.error:  # a failed start or watch, or a failed side job (a send, a re-read)

@@ -111,7 +111,7 @@ class StreamingModel(PanelModel):
             return f"Started {self.workflow_id}: two readers are reading its stream."
         if self.phase == "done":
             return (
-                f"{self.workflow_id} closed its stream: each reader got all "
+                f"Started {self.workflow_id}: it closed its stream, and each reader got all "
                 f"{len(self.tail)} values."
             )
         return self.message
