@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from dbos import DBOS
+from test_widgets import EXPECTED_LOG  # the 3-step log, fib_base 15
 from traitlets import HasTraits
 
 import wfcomm_helpers
@@ -154,18 +155,6 @@ async def test_a_workflow_the_panel_stopped_following_is_not_called_finished(dbo
     assert model.notice == f"This panel no longer follows {wid}: press Start for a new workflow."
     assert (await DBOS.get_workflow_status_async(wid)).status == "PENDING"  # still waiting
     model.close()
-
-
-EXPECTED_LOG = [
-    "[0] start: Starting 3 steps",
-    "[1] progress: Processing step 1/3",
-    "[2] result: step 1: fib(15) = 610",
-    "[3] progress: Processing step 2/3",
-    "[4] result: step 2: fib(16) = 987",
-    "[5] progress: Processing step 3/3",
-    "[6] result: step 3: fib(17) = 1597",
-    "[7] complete: Completed 3 steps",
-]
 
 
 async def test_streaming_model_two_readers_get_every_value_and_reread_does_not_consume(
