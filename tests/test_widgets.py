@@ -103,7 +103,7 @@ def test_messaging_panel_approve_reject_and_misclicks(kernel):
         kernel,
         "[p.view.outcome.value, p.view.dbos_status.value, p.view.countdown.value, p.last_error]",
     ) == ["completed: 2 steps ran", "DBOS status: SUCCESS", "done", None]
-    assert state(kernel, "p.notice.value", "p.decision = None\np.approve_button.click()") == (
+    assert state(kernel, "p.notice.value", "p.approve_button.click()") == (
         f"{state(kernel, 'p.workflow_id')} has finished: press Start for a new workflow."
     )
 
@@ -122,9 +122,10 @@ def test_messaging_panel_approve_reject_and_misclicks(kernel):
 def test_messaging_panel_countdown_and_idle_workflow_times_out(kernel):
     start(kernel, "messaging", "MessagingPanel")
     kernel.run("p = MessagingPanel(n_steps=1, fib_base=10, idle_timeout_seconds=2)")
-    assert state(
-        kernel, "p.notice.value", "p.idle_start_button.click()\np.idle_start_button.click()"
-    ).endswith("is still waiting for its timeout: wait for it to end.")
+    assert (
+        state(kernel, "p.notice.value", "p.idle_start_button.click()\np.idle_start_button.click()")
+        == "The workflow left alone is still starting: wait for it to end."
+    )  # not "None is ..."
     # The countdown shows whole seconds left while the workflow waits.
     kernel.run(
         "while not p.idle_view.countdown.value.startswith('waiting'): await asyncio.sleep(0.01)"
@@ -182,7 +183,7 @@ def test_streaming_panel_two_readers_and_reread(kernel):
     assert state(kernel, "p.notice.value") == "The stream offset counts from 0; -1 is negative."
 
 
-def test_rerunning_a_panel_cell_while_its_workflow_runs_says_so(kernel):
+def test_rerunning_a_panel_cell_closes_the_previous_panel_and_says_so(kernel):
     start(kernel, "events", "EventsPanel")
     kernel.run(
         "old = EventsPanel(n_steps=3, fib_base=24)\n"
@@ -190,12 +191,46 @@ def test_rerunning_a_panel_cell_while_its_workflow_runs_says_so(kernel):
         "while old.workflow_id is None: await asyncio.sleep(0.01)\n"
         "p = EventsPanel(n_steps=3, fib_base=18)"
     )
+    old_id = state(kernel, "old.workflow_id")
     assert state(kernel, "p.notice.value") == (
-        f"Workflow {state(kernel, 'old.workflow_id')} from the previous run of this cell is still "
-        "running; its panel keeps updating. This panel starts fresh."
+        f"Workflow {old_id} from the previous run of this cell goes on in DBOS; that panel was "
+        "closed, this one starts fresh."
     )
     kernel.run("await old.wait_idle()")
-    assert state(kernel, "old.status.value") == "completed"
+    assert state(
+        kernel, "[old.notice.value, old.start_button.disabled, old.health.widget.value]"
+    ) == [
+        "A newer run of this cell replaced this panel: it no longer updates.",
+        True,
+        "kernel health: stopped (this panel was replaced)",
+    ]
+    # The workflow itself was never touched: DBOS runs it to the end.
+    kernel.run(f"await (await DBOS.retrieve_workflow_async({old_id!r})).get_result()")
+
+
+#: The panel tasks running in the kernel: those whose coroutine is the kit's own code (the
+#: workflows themselves run inside DBOS's wrappers and are not counted).
+PANEL_TASKS = (
+    "sorted(t.get_coro().__qualname__ for t in asyncio.all_tasks() "
+    "if 'wfcomm_helpers' in t.get_coro().cr_code.co_filename)"
+)
+ONE_PANEL_TASKS = ["HealthModel._refresh", "LoopLagMonitor._run"]
+
+
+@pytest.mark.parametrize("reruns", [1, 10])
+def test_rerunning_every_panel_cell_leaves_the_tasks_of_one_panel_per_pattern(kernel, reruns):
+    """Issue 11: re-running a panel cell (here with its workflow started each time) must not
+    leave the previous panel's follower, health strip and loop-lag sampler running."""
+    start(kernel, "events", "EventsPanel")
+    kernel.run("from wfcomm_helpers.widgets import MessagingPanel, StreamingPanel")
+    for _ in range(reruns):
+        kernel.run(
+            "e = EventsPanel(n_steps=1, fib_base=5); e.widget; e.start()\n"
+            "m = MessagingPanel(n_steps=1, fib_base=5); m.widget; m.start()\n"
+            "s = StreamingPanel(n_steps=1, fib_base=5); s.widget; s.start()"
+        )
+    kernel.run("await m.wait_for_recv()\nm.approve()\nfor x in (e, m, s): await x.wait_idle()")
+    assert state(kernel, PANEL_TASKS) == sorted(ONE_PANEL_TASKS * 3)
 
 
 def test_health_strip_shows_memory_and_loop_lag(kernel):

@@ -1,6 +1,8 @@
-"""The notebooks' live panels. Widgets change only through their traits (``.value``,
-``Output.append_stdout``, ``Output.outputs``): background work never prints, because under
-ipykernel >= 7.1 a late ``print`` lands in whichever cell runs next."""
+"""The notebooks' live panels, each in two halves: a model (``*_model.py``: the DBOS calls, the
+watching, observable traitlets state and the notice derived from it, testable without a kernel)
+and a view (``*_panel.py``: widgets linked to the model's traits). Widgets change only through
+their traits (``.value``, ``Output.append_stdout``, ``Output.outputs``): background work never
+prints, because under ipykernel >= 7.1 a late ``print`` lands in whichever cell runs next."""
 
 from .events_panel import EventsPanel
 from .health import HealthStrip

@@ -1,22 +1,37 @@
-"""What every panel shares: styled widgets, a one-line notice area, and background work that
-never overlaps, never prints and never lets an exception escape into the kernel's log."""
+"""What every panel view shares: styled widgets, a notice next to the buttons, a health strip,
+and the rule that a re-run cell closes the previous panel of its kind.
+
+A view holds no state and makes no DBOS call: it builds widgets, links their traits to its
+model (:mod:`.model`) and forwards clicks. Widgets change only through their traits, so
+background work never prints (under ipykernel >= 7.1 a late ``print`` lands in whichever cell
+runs next).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as widgets
+from traitlets import dlink
 
-from .. import runtime
-from ..errors import WfcommError
 from .health import HealthStrip
+from .model import REFRESH_SECONDS, PanelModel, one_line
+
+__all__ = ["REFRESH_SECONDS", "Panel", "one_line", "row", "styled", "text_label"]
 
 W = TypeVar("W", bound=widgets.DOMWidget)
 
-#: How often a panel re-reads state it cannot be notified about (events, the countdown).
-REFRESH_SECONDS = 0.1
+#: Labels in a panel wrap instead of ending in "…" (ipywidgets' labels never wrap), and a
+#: stale panel is greyed out. Scoped to ``.wfcomm-panel``.
+PANEL_CSS = """<style>
+.wfcomm-panel .widget-label, .wfcomm-panel .widget-html-content {
+  white-space: normal; overflow-wrap: anywhere; height: auto; line-height: 1.4; }
+.wfcomm-panel .widget-label, .wfcomm-panel .widget-html { height: auto; }
+.wfcomm-panel .wfcomm-notice { min-width: 14em; flex: 1 1 20em; }
+.wfcomm-panel .wfcomm-field { margin-right: 1.5em; }
+.wfcomm-panel.wfcomm-stale { opacity: 0.55; }
+</style>"""
 
 
 def styled(widget: W, css_class: str) -> W:
@@ -25,127 +40,97 @@ def styled(widget: W, css_class: str) -> W:
     return widget
 
 
-def one_line(exc: BaseException) -> str:
-    """The kit's errors are one line already; anything else is cut to its first line."""
-    if isinstance(exc, WfcommError):
-        return str(exc)
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+def button(description: str, css_class: str, **kwargs: Any) -> widgets.Button:
+    """A button as wide as its words (ipywidgets' fixed width cuts longer ones off)."""
+    return styled(
+        widgets.Button(description=description, layout=widgets.Layout(width="auto"), **kwargs),
+        css_class,
+    )
+
+
+def text_label(css_class: str, value: str = "") -> widgets.Label:
+    """A label that wraps and keeps a little space from the next field."""
+    label = styled(widgets.Label(value=value), css_class)
+    return styled(label, "wfcomm-field")
+
+
+def row(*children: widgets.Widget) -> widgets.HBox:
+    """A row that wraps onto a second line when the notebook is narrow."""
+    return widgets.HBox(
+        list(children), layout=widgets.Layout(flex_flow="row wrap", align_items="center")
+    )
 
 
 class Panel:
-    """Base class: a VBox with a notice line and a health strip, plus task bookkeeping.
+    """Base view: the model's notice and health strip, re-run clean-up, and delegations.
 
-    ``self.task`` is the current main job (a workflow being followed); ``self.side_tasks`` are
-    short jobs (a send, a re-read). ``await panel.wait_idle()`` waits for all of them.
+    Subclasses pass their model (a :class:`PanelModel`), link their widgets to it, list their
+    buttons in ``self.buttons`` (disabled on close) and build ``self.widget`` with
+    :meth:`layout`.
     """
 
-    #: The last panel of each kind built in this kernel: a re-run cell (or Run All) can say
-    #: that the previous panel's workflow is still running.
+    #: The last panel of each kind built in this kernel: a re-run of its cell closes it.
     _latest: ClassVar[dict[type, Panel]] = {}
-    #: The panel's whole view; each subclass builds it with :meth:`layout`.
     widget: widgets.VBox
 
-    def __init__(self, *, busy_label: str) -> None:
-        self.busy_label = busy_label
+    def __init__(self, *, busy_label: str, model: PanelModel | None = None) -> None:
+        self.model = model if model is not None else PanelModel(busy_label)
         self.notice = styled(widgets.Label(value=""), "wfcomm-notice")
-        self.health = HealthStrip()
-        self.task: asyncio.Task[Any] | None = None
-        self.side_tasks: set[asyncio.Task[Any]] = set()
-        self.workflow_id: str | None = None
-        self.last_error: str | None = None
+        dlink((self.model, "notice"), (self.notice, "value"))
+        self.health = HealthStrip(self.model.health)
         previous = Panel._latest.get(type(self))
         Panel._latest[type(self)] = self
-        if previous is not None and previous.busy:
-            self.say(
-                f"Workflow {previous.workflow_id} from the previous run of this cell is still "
-                "running; its panel keeps updating. This panel starts fresh."
-            )
-
-    # --- display -------------------------------------------------------------------------------
+        if previous is not None:
+            self.model.replace(previous.model)
+            previous.close(replaced=True)
+        self.buttons: list[widgets.Button] = []
 
     def layout(self, *rows: widgets.Widget) -> widgets.VBox:
+        """The whole panel: the rows, then the health strip (the notice sits in a row)."""
         self.health.start()
-        return widgets.VBox([*rows, self.notice, self.health.widget])
+        self.widget = widgets.VBox(
+            [widgets.HTML(PANEL_CSS), *rows, self.health.widget],
+            layout=widgets.Layout(max_width="100%"),
+        )
+        self.widget.add_class("wfcomm-panel")
+        return self.widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
-    # --- notices ---------------------------------------------------------------------------------
+    # --- what the notebooks and older cells call -------------------------------------------------
 
-    def say(self, text: str) -> None:
-        """Show one line in the panel's notice area (replacing the previous one)."""
-        self.notice.value = text
+    @property
+    def workflow_id(self) -> str | None:
+        return self.model.workflow_id
 
-    # --- background work -------------------------------------------------------------------------
+    @property
+    def last_error(self) -> str | None:
+        return self.model.error
 
     @property
     def busy(self) -> bool:
-        return self.task is not None and not self.task.done()
+        return self.model.busy
 
-    def dbos_is_running(self) -> bool:
-        """False, with a notice, after the clean-up cell (or ``shutdown()``) stopped DBOS."""
-        if runtime.is_running():
-            return True
-        self.say(
-            "DBOS is not running in this kernel (the clean-up cell stops it): re-run the setup "
-            "cell, then press the button again."
-        )
-        return False
+    def say(self, text: str) -> None:
+        """Free text for the notice, while no state-specific notice applies."""
+        self.model.say(text)
 
     def run_main(self, job: Callable[[], Awaitable[Any]]) -> bool:
-        """Start ``job`` as the panel's main task unless one is still running (then say so)."""
-        if not self.dbos_is_running():
-            return False
-        if self.busy:
-            who = (
-                f"{self.busy_label} {self.workflow_id}"
-                if self.workflow_id
-                else f"The {self.busy_label.lower()} you started"
-            )
-            self.say(f"{who} is still running: wait for it to finish before you start another.")
-            return False
-        self.say("")
-        self.last_error, self.workflow_id = None, None
-        self.task = asyncio.ensure_future(self._guarded(job))
-        return True
+        return self.model.run_main(job)
 
-    def run_side(self, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any] | None:
-        """Start a short job next to the main one (a send, a re-read)."""
-        if not self.dbos_is_running():
-            return None
-        task = asyncio.ensure_future(self._guarded(job))
-        self.side_tasks.add(task)
-        task.add_done_callback(self.side_tasks.discard)
-        return task
-
-    async def _guarded(self, job: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            await job()
-        except asyncio.CancelledError:
-            self.say("Stopped.")
-            raise
-        except Exception as exc:
-            self.last_error = one_line(exc)
-            self.say(self.last_error)
+    def run_side(self, job: Callable[[], Awaitable[Any]]) -> Any:
+        return self.model.run_side(job)
 
     async def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until the main task and every side task are done."""
+        """Wait until the panel's background work is done (``timeout`` in seconds)."""
+        await self.model.wait_idle(timeout)
 
-        async def drain() -> None:
-            while True:
-                pending = [
-                    t for t in (self.task, *self.side_tasks) if t is not None and not t.done()
-                ]
-                if not pending:
-                    return
-                await asyncio.wait(pending)
-
-        await asyncio.wait_for(drain(), timeout)
-
-    def close(self) -> None:
-        """Stop following (the workflows themselves keep running in DBOS) and the health strip."""
-        for task in (self.task, *self.side_tasks):
-            if task is not None and not task.done():
-                task.cancel()
-        self.health.stop()
+    def close(self, *, replaced: bool = False) -> None:
+        """Stop following (the workflows go on in DBOS), stop the health strip and grey the
+        panel out. Safe to call twice."""
+        self.model.close("replaced" if replaced else "closed")
+        for control in self.buttons:
+            control.disabled = True
+        if getattr(self, "widget", None) is not None:
+            self.widget.add_class("wfcomm-stale")

@@ -1,55 +1,43 @@
-"""The streaming panel: Start a workflow that writes a log, and read it two ways at once.
-
-Reader 1 tails the stream by offset: it asks "what is there from offset k on?" (an answer that
-comes back at once) and remembers where to continue. Reader 2 follows it live with
-``read_stream_async``. Both get every value: reading a stream never consumes it, and the
-re-read control can read any part of it again.
-"""
+"""The streaming panel's view: Start and the notice in one row, then the two readers' logs and
+the re-read control. The reading is done by :class:`.streaming_model.StreamingModel`."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import ipywidgets as widgets
+from traitlets import dlink
 
-from .. import validation
 from ..compute import DEFAULT_FIB_BASE
-from ..streaming import follow_stream, read_stream_chunk, start_streaming
-from .common import REFRESH_SECONDS, Panel, styled
+from .common import Panel, button, row, styled, text_label
+from .streaming_model import StreamingModel, describe_value
 
-
-def describe_value(offset: int, value: Any) -> str:
-    """One log line: offset, type and the human part of a stream value."""
-    if not isinstance(value, dict):
-        return f"[{offset}] {value!r}"
-    kind = value.get("type", "?")
-    if kind == "result":
-        result = value.get("result") or {}
-        text = f"step {value.get('step')}: fib({result.get('n')}) = {result.get('fibonacci')}"
-    else:
-        text = str(value.get("message", ""))
-    return f"[{offset}] {kind}: {text}"
+__all__ = ["StreamLog", "StreamingPanel", "describe_value"]
 
 
 class StreamLog:
-    """An Output used as an append-only log, plus its counter label."""
+    """An Output used as an append-only log of one reader, and its counter label, linked to
+    one of the model's line lists."""
 
-    def __init__(self, css_log: str, css_count: str) -> None:
+    def __init__(self, model: StreamingModel, name: str, css_log: str, css_count: str) -> None:
         self.output = styled(
             widgets.Output(layout={"max_height": "14em", "overflow": "auto"}), css_log
         )
-        self.count = styled(widgets.Label(value="0 values"), css_count)
+        self.count = text_label(css_count, "0 values")
         self.n = 0
+        model.observe(self._changed, names=name)
 
-    def clear(self) -> None:
-        self.output.outputs = ()
-        self.n = 0
-        self.count.value = "0 values"
-
-    def append(self, offset: int, value: Any) -> None:
-        self.output.append_stdout(describe_value(offset, value) + "\n")
-        self.n += 1
+    def _changed(self, change: Any) -> None:
+        # The first change's "old" is traitlets' Undefined: the list had never been read.
+        old = change["old"] if isinstance(change["old"], list) else []
+        new = list(change["new"])
+        if new[: len(old)] != old or not old:
+            self.output.outputs = ()
+            old = []
+        added = new[len(old) :]
+        if added:
+            self.output.append_stdout("".join(line + "\n" for line in added))
+        self.n = len(new)
         self.count.value = f"{self.n} values"
 
     def lines(self) -> list[str]:
@@ -60,80 +48,45 @@ class StreamLog:
 
 class StreamingPanel(Panel):
     def __init__(self, n_steps: int = 3, *, fib_base: int = DEFAULT_FIB_BASE) -> None:
-        super().__init__(busy_label="Streaming workflow")
-        self.n_steps = validation.n_steps(n_steps)
-        self.fib_base = validation.fib_base(fib_base)
-        self.start_button = styled(widgets.Button(description="Start"), "wfcomm-stream-start")
-        self.log = StreamLog("wfcomm-stream-log", "wfcomm-stream-count")
-        self.closed = styled(widgets.Label(value=""), "wfcomm-stream-closed")
-        self.live = StreamLog("wfcomm-stream-live-log", "wfcomm-stream-live-count")
-        self.offset = styled(
-            widgets.IntText(value=0, description="from offset"), "wfcomm-stream-offset"
+        super().__init__(
+            busy_label="Streaming workflow", model=StreamingModel(n_steps, fib_base=fib_base)
         )
-        self.reread_button = styled(widgets.Button(description="Re-read"), "wfcomm-stream-reread")
-        self.reread = StreamLog("wfcomm-stream-reread-log", "wfcomm-stream-reread-count")
+        self.model: StreamingModel
+        self.n_steps, self.fib_base = self.model.n_steps, self.model.fib_base
+        self.start_button = button("Start", "wfcomm-stream-start")
+        self.log = StreamLog(self.model, "tail", "wfcomm-stream-log", "wfcomm-stream-count")
+        self.closed = text_label("wfcomm-stream-closed")
+        dlink((self.model, "stream_state"), (self.closed, "value"))
+        self.live = StreamLog(
+            self.model, "live", "wfcomm-stream-live-log", "wfcomm-stream-live-count"
+        )
+        self.offset = styled(
+            widgets.IntText(value=0, description="from offset", layout={"width": "12em"}),
+            "wfcomm-stream-offset",
+        )
+        self.reread_button = button("Re-read", "wfcomm-stream-reread")
+        self.reread = StreamLog(
+            self.model, "reread", "wfcomm-stream-reread-log", "wfcomm-stream-reread-count"
+        )
         self.start_button.on_click(lambda _: self.start())
         self.reread_button.on_click(lambda _: self.read_again())
+        self.buttons = [self.start_button, self.reread_button]
         self.widget = self.layout(
-            widgets.HBox([self.start_button, self.log.count, self.closed]),
+            row(self.start_button, self.notice),
+            row(widgets.Label("reader 1:"), self.log.count, widgets.Label("stream:"), self.closed),
             widgets.HTML("<b>Reader 1</b>: tails the stream by offset"),
             self.log.output,
-            widgets.HBox(
-                [
-                    widgets.HTML("<b>Reader 2</b>: follows it live, at the same time"),
-                    self.live.count,
-                ]
+            row(
+                widgets.HTML("<b>Reader 2</b>: follows it live, at the same time:"), self.live.count
             ),
             self.live.output,
-            widgets.HBox([self.offset, self.reread_button, self.reread.count]),
+            row(self.offset, self.reread_button, self.reread.count),
             self.reread.output,
         )
 
     def start(self) -> bool:
-        return self.run_main(self._run)
-
-    async def _run(self) -> None:
-        for log in (self.log, self.live, self.reread):
-            log.clear()
-        self.closed.value = "open"
-        self.workflow_id = await start_streaming(self.n_steps, fib_base=self.fib_base)
-        self.say(f"Started {self.workflow_id}: two readers are reading its stream.")
-        await asyncio.gather(self._tail(self.workflow_id), self._follow(self.workflow_id))
-
-    async def _tail(self, workflow_id: str) -> None:
-        """Reader 1: ask for everything after the last offset seen; stop once closed."""
-        offset = 0
-        while True:
-            chunk = await read_stream_chunk(workflow_id, offset)
-            for i, value in enumerate(chunk.values):
-                self.log.append(chunk.offset + i, value)
-            offset = chunk.next_offset
-            if chunk.closed:
-                self.closed.value = "closed"
-                return
-            await asyncio.sleep(REFRESH_SECONDS)
-
-    async def _follow(self, workflow_id: str) -> None:
-        """Reader 2: read_stream_async yields each value as it is written, until the close."""
-        async for offset, value in follow_stream(workflow_id):
-            self.live.append(offset, value)
+        return self.model.start()
 
     def read_again(self) -> bool:
         """What the Re-read button does: read from the chosen offset, without waiting."""
-        if self.workflow_id is None:
-            self.say("Press Start first: there is no stream to read yet.")
-            return False
-        workflow_id = self.workflow_id
-        self.run_side(lambda: self._read_again(workflow_id))
-        return True
-
-    async def _read_again(self, workflow_id: str) -> None:
-        start = validation.offset(self.offset.value)
-        chunk = await read_stream_chunk(workflow_id, start)
-        self.reread.clear()
-        for i, value in enumerate(chunk.values):
-            self.reread.append(chunk.offset + i, value)
-        self.say(
-            f"Re-read {len(chunk.values)} values from offset {start}; reader 1 still has "
-            f"{self.log.n}: reading does not consume."
-        )
+        return self.model.read_again(self.offset.value)
