@@ -37,6 +37,8 @@ from .guard import (
     PostgresGuard,
     SqliteFileGuard,
     connect_to_server,
+    is_server_full,
+    server_full_text,
 )
 from .settings import (
     QUEUE_POLLING_INTERVAL_SEC,
@@ -95,6 +97,22 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
     return config
 
 
+class _OwnVersionIsNotLatest(logging.Filter):
+    """Drops DBOS's launch warning that this version is not the latest: in a workshop each
+    learner's kernel runs its own version (see :func:`settings.application_version`), so only
+    the newest learner's is "latest", and the warning says nothing true to the others."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__()
+        self.version = version
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            message.startswith(f"Current version '{self.version}'") and "not the latest" in message
+        )
+
+
 def _take_guard(app: str, target: DatabaseTarget) -> Guard:
     if target.sqlite_path is not None:
         folder = target.sqlite_path.parent
@@ -113,6 +131,8 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
     try:
         conn = connect_to_server(target.url)
     except psycopg.Error as exc:
+        if is_server_full(exc):
+            raise DatabaseUnreachableError(server_full_text(target.display)) from None
         raise DatabaseUnreachableError(
             f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
             "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
@@ -151,13 +171,20 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         if target.sqlite_path is not None:
             _use_write_ahead_log(target.sqlite_path)
         DBOS(config=config)
-        DBOS.launch()
+        quiet_version = _OwnVersionIsNotLatest(config["application_version"])
+        logging.getLogger("dbos").addFilter(quiet_version)
+        try:
+            DBOS.launch()
+        finally:
+            logging.getLogger("dbos").removeFilter(quiet_version)
         await DBOS.register_queue_async(
             queue_name(name), polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
         )
     except Exception as exc:
         DBOS.destroy()
         guard.release()
+        if is_server_full(exc):
+            raise DatabaseUnreachableError(server_full_text(target.display)) from exc
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {str(exc).splitlines()[0]}"
         ) from exc

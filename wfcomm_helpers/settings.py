@@ -77,10 +77,18 @@ def app_name(app: str) -> str:
 
 
 def application_version(app: str) -> str:
-    """``wfcomm-events-v1``. DBOS 3.4 lets one application own each version name in a system
-    database, so apps sharing one Postgres database (three notebooks and ``wfcomm serve`` on
-    one ``WFCOMM_DATABASE_URL``) each need their own."""
-    return f"{app_name(app)}-v{WORKFLOW_VERSION}"
+    """``wfcomm-events-v1``, or ``wfcomm-events-v1-ada`` for executor id ``ada``.
+
+    DBOS 3.4 lets one application own each version name in a system database, so apps sharing
+    one Postgres database (three notebooks and ``wfcomm serve`` on one ``WFCOMM_DATABASE_URL``)
+    each need their own. A workshop learner's id is part of it too: DBOS recovers a crashed
+    kernel's PENDING workflow by putting it back on a queue, and a queue hands a workflow only
+    to a process of the workflow's own version. With one version for the room any learner's
+    kernel could take it (and then its executor id, and its ``reset()``); with one per learner
+    only her own kernel does."""
+    version = f"{app_name(app)}-v{WORKFLOW_VERSION}"
+    executor = executor_id()
+    return version if executor == DEFAULT_EXECUTOR_ID else f"{version}-{executor}"
 
 
 def queue_name(app: str) -> str:
@@ -143,5 +151,10 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
     )
 
 
+#: DBOS's own default executor id: one process per database.
+DEFAULT_EXECUTOR_ID = "local"
+
+
 def executor_id() -> str:
-    return os.environ.get("WFCOMM_EXECUTOR_ID") or "local"
+    """``WFCOMM_EXECUTOR_ID``, else DBOS's default ``local``."""
+    return os.environ.get("WFCOMM_EXECUTOR_ID") or DEFAULT_EXECUTOR_ID
