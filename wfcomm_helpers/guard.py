@@ -179,6 +179,15 @@ class PostgresGuard:
 #: database's CONNECTION LIMIT) is reached. The server is up; it refuses new sessions.
 TOO_MANY_CONNECTIONS = "53300"
 
+#: What the server says then. A refused *connection* carries no SQLSTATE in psycopg 3 (only
+#: the server's text), so these are matched too: "sorry, too many clients already",
+#: "remaining connection slots are reserved for ...", "too many connections for role/database".
+TOO_MANY_CONNECTIONS_TEXTS = (
+    "too many clients",
+    "remaining connection slots are reserved",
+    "too many connections for",
+)
+
 
 def is_server_full(exc: BaseException) -> bool:
     """Whether ``exc``, or an error it was raised from or during, is PostgreSQL refusing a
@@ -187,7 +196,9 @@ def is_server_full(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if getattr(current, "sqlstate", None) == TOO_MANY_CONNECTIONS:
+        if getattr(current, "sqlstate", None) == TOO_MANY_CONNECTIONS or any(
+            text in str(current) for text in TOO_MANY_CONNECTIONS_TEXTS
+        ):
             return True
         current = current.__cause__ or current.__context__
     return False

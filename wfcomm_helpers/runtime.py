@@ -97,16 +97,21 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
     return config
 
 
-class _OwnVersionIsNotLatest(logging.Filter):
-    """Drops DBOS's launch warning that this version is not the latest: in a workshop each
-    learner's kernel runs its own version (see :func:`settings.application_version`), so only
-    the newest learner's is "latest", and the warning says nothing true to the others."""
+class _LaunchNoise(logging.Filter):
+    """Drops two of DBOS's launch logs that :func:`start` replaces with one true line:
+
+    - the warning that this version is not the latest: in a workshop each learner's kernel runs
+      its own version (see :func:`settings.application_version`), so only the newest learner's
+      is "latest", and the warning says nothing true to the others;
+    - the traceback of a launch that failed because the server is full (start names it)."""
 
     def __init__(self, version: str) -> None:
         super().__init__()
         self.version = version
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            return not is_server_full(record.exc_info[1])
         message = record.getMessage()
         return not (
             message.startswith(f"Current version '{self.version}'") and "not the latest" in message
@@ -171,7 +176,7 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
         if target.sqlite_path is not None:
             _use_write_ahead_log(target.sqlite_path)
         DBOS(config=config)
-        quiet_version = _OwnVersionIsNotLatest(config["application_version"])
+        quiet_version = _LaunchNoise(config["application_version"])
         logging.getLogger("dbos").addFilter(quiet_version)
         try:
             DBOS.launch()
