@@ -47,6 +47,7 @@ from .settings import (
     application_version,
     database_target,
     executor_id,
+    postgres_pool_size,
     queue_name,
     sqlite_polling_interval,
 )
@@ -94,6 +95,8 @@ def _dbos_config(app: str, target: DatabaseTarget) -> DBOSConfig:
     }
     if target.is_sqlite:
         config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
+    else:
+        config["sys_db_pool_size"] = postgres_pool_size()
     return config
 
 

@@ -44,6 +44,28 @@ SQLITE_POLLING_INTERVAL_SEC = 0.15
 QUEUE_POLLING_INTERVAL_SEC = 0.5
 
 
+#: Connections in DBOS's pool to a PostgreSQL system database (``sys_db_pool_size``; DBOS's
+#: default is 20, opened as needed: a kernel running a notebook held up to 10 connections).
+#: A kernel also holds DBOS's LISTEN connection and the kit's guard (an advisory lock), so
+#: with 2 it holds 4 (measured from pg_stat_activity, tests/test_workshop_connections.py).
+#: 1 is too few: DBOS's launch needs two at once and times out. ``WFCOMM_PG_POOL_SIZE``
+#: overrides it (docs/benchmarks.md, the learners section, measures the latency it gives).
+POSTGRES_POOL_SIZE = 2
+
+
+def postgres_pool_size() -> int:
+    """``WFCOMM_PG_POOL_SIZE`` if set, else :data:`POSTGRES_POOL_SIZE`."""
+    configured = os.environ.get("WFCOMM_PG_POOL_SIZE")
+    if not configured:
+        return POSTGRES_POOL_SIZE
+    if not configured.isdigit() or not 1 <= int(configured) <= 100:
+        raise InvalidInputError(
+            f"WFCOMM_PG_POOL_SIZE={configured!r} is not a whole number from 1 to 100: fix it "
+            f"or unset it for the default {POSTGRES_POOL_SIZE}."
+        )
+    return int(configured)
+
+
 def sqlite_polling_interval() -> float:
     """``WFCOMM_SQLITE_POLL_SEC`` if set, else :data:`SQLITE_POLLING_INTERVAL_SEC`."""
     configured = os.environ.get("WFCOMM_SQLITE_POLL_SEC")
