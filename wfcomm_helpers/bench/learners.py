@@ -77,7 +77,12 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
     with fresh_postgres_database(pg_url) as url, tempfile.TemporaryDirectory() as barrier:
         processes = []
         for i, sessions in enumerate(sessions_per_process(learners, layout.processes)):
-            env = {**os.environ, "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}"}
+            env = {
+                **os.environ,
+                "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}",
+                # each learner's kernel has its own pool: sessions sharing a process share it
+                "WFCOMM_PG_POOL_SIZE": str(postgres_pool_size() * sessions),
+            }
             spec = {
                 "config": "kit",
                 "db_url": url,
