@@ -80,8 +80,12 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
             env = {
                 **os.environ,
                 "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}",
-                # each learner's kernel has its own pool: sessions sharing a process share it
-                "WFCOMM_PG_POOL_SIZE": str(postgres_pool_size() * sessions),
+                # Each learner's kernel has its own pool: in the server layout a process
+                # carries many learners, so it gets theirs. The kernel layout keeps one
+                # kernel's pool, as its size was fitted to the server's free slots.
+                "WFCOMM_PG_POOL_SIZE": str(
+                    postgres_pool_size() * (sessions if layout.key == "server" else 1)
+                ),
             }
             spec = {
                 "config": "kit",
