@@ -189,3 +189,58 @@ class PostgresGuard:
 
     def release(self) -> None:
         self.conn.close()
+
+
+#: PostgreSQL's SQLSTATE for "too many connections": ``max_connections`` (or a role's or
+#: database's CONNECTION LIMIT) is reached. The server is up; it refuses new sessions.
+TOO_MANY_CONNECTIONS = "53300"
+
+#: What the server says then. A refused *connection* carries no SQLSTATE in psycopg 3 (only
+#: the server's text), so these are matched too: "sorry, too many clients already",
+#: "remaining connection slots are reserved for ...", "too many connections for role/database".
+TOO_MANY_CONNECTIONS_TEXTS = (
+    "too many clients",
+    "remaining connection slots are reserved",
+    "too many connections for",
+)
+
+
+def is_server_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from or during, is PostgreSQL refusing a
+    session because every connection slot is taken."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == TOO_MANY_CONNECTIONS or any(
+            text in str(current) for text in TOO_MANY_CONNECTIONS_TEXTS
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def server_full_text(display: str) -> str:
+    """The one line for a full server, with the fix."""
+    return (
+        f"PostgreSQL at {display} is running but full: no free connection slots "
+        "(max_connections, or a CONNECTION LIMIT, is reached). Shut down the kernels that are "
+        "not in use (Kernel > Shut Down Kernel), or have the teacher raise max_connections "
+        "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL)."
+    )
+
+
+def advisory_lock_holders(url: str, keys: dict[str, int]) -> set[str]:
+    """Which names in ``keys`` (name -> :func:`postgres_lock_key`) hold their advisory lock on
+    the server now: the kernels that are running. Opens and closes one connection; raises
+    ``psycopg.Error`` when the server cannot be asked."""
+    with connect_to_server(url) as conn:
+        rows = conn.execute(
+            "SELECT classid::bigint, objid::bigint FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+        ).fetchall()
+    held = {(classid, objid) for classid, objid in rows}
+    # pg_locks splits a bigint key into its high and low 32 bits, each shown unsigned.
+    return {
+        name for name, key in keys.items() if ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF) in held
+    }

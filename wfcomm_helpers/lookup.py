@@ -15,7 +15,7 @@ from dbos import DBOS, DBOSClient, SetWorkflowID, error
 
 from . import validation
 from .errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
-from .settings import queue_name
+from .settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
 
 Backend = Any  # the DBOS class or a dbos.DBOSClient (an AppClient to start workflows)
 
@@ -95,14 +95,11 @@ async def start_workflow(
             with SetWorkflowID(workflow_id):
                 await DBOS.start_workflow_async(func, *args)
         else:
-            await backend.enqueue_async(
-                {
-                    "queue_name": _client_queue(backend),
-                    "workflow_name": name,
-                    "workflow_id": workflow_id,
-                },
-                *args,
-            )
+            queue = _client_queue(backend)
+            options = {"queue_name": queue, "workflow_name": name, "workflow_id": workflow_id}
+            if executor_id() != DEFAULT_EXECUTOR_ID:  # a learner's terminal: her kernel runs it
+                options["app_version"] = application_version(queue)
+            await backend.enqueue_async(options, *args)
     except error.DBOSConflictingWorkflowError:
         summary = await workflow_summary(workflow_id, backend=backend)
         raise WrongWorkflowTypeError(workflow_id, summary.pattern, pattern_of(name)) from None

@@ -38,6 +38,8 @@ from .guard import (
     PostgresGuard,
     SqliteFileGuard,
     connect_to_server,
+    is_server_full,
+    server_full_text,
 )
 from .settings import (
     QUEUE_POLLING_INTERVAL_SEC,
@@ -48,6 +50,7 @@ from .settings import (
     database_target,
     executor_id,
     hide_password,
+    postgres_pool_size,
     queue_name,
     sqlite_polling_interval,
 )
@@ -106,9 +109,32 @@ def _dbos_config(app: str, target: DatabaseTarget, tuned: bool) -> DBOSConfig:
         # WARNING keeps cell outputs deterministic: launch logs ~74 INFO lines with times.
         "log_level": "WARNING",
     }
-    if target.is_sqlite and tuned:
+    if not target.is_sqlite:
+        config["sys_db_pool_size"] = postgres_pool_size()
+    elif tuned:
         config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
     return config
+
+
+class _LaunchNoise(logging.Filter):
+    """Drops two of DBOS's launch logs that :func:`start` replaces with one true line:
+
+    - the warning that this version is not the latest: in a workshop each learner's kernel runs
+      its own version (see :func:`settings.application_version`), so only the newest learner's
+      is "latest", and the warning says nothing true to the others;
+    - the traceback of a launch that failed because the server is full (start names it)."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__()
+        self.version = version
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            return not is_server_full(record.exc_info[1])
+        message = record.getMessage()
+        return not (
+            message.startswith(f"Current version '{self.version}'") and "not the latest" in message
+        )
 
 
 def _take_guard(app: str, target: DatabaseTarget) -> Guard:
@@ -129,6 +155,8 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
     try:
         conn = connect_to_server(target.url)
     except psycopg.Error as exc:
+        if is_server_full(exc):
+            raise DatabaseUnreachableError(server_full_text(target.display)) from None
         raise DatabaseUnreachableError(
             f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
             "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
@@ -182,13 +210,20 @@ async def start(
         if target.sqlite_path is not None:
             _use_write_ahead_log(target.sqlite_path)
         DBOS(config=config)
-        DBOS.launch()
+        quiet_version = _LaunchNoise(config["application_version"])
+        logging.getLogger("dbos").addFilter(quiet_version)
+        try:
+            DBOS.launch()
+        finally:
+            logging.getLogger("dbos").removeFilter(quiet_version)
         await DBOS.register_queue_async(
             queue_name(name), polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
         )
     except Exception as exc:
         DBOS.destroy()
         guard.release()
+        if is_server_full(exc):
+            raise DatabaseUnreachableError(server_full_text(target.display)) from exc
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {hide_password(str(exc).splitlines()[0])}"
         ) from exc

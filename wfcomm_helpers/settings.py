@@ -46,6 +46,28 @@ SQLITE_POLLING_INTERVAL_SEC = 0.15
 QUEUE_POLLING_INTERVAL_SEC = 0.5
 
 
+#: Connections in DBOS's pool to a PostgreSQL system database (``sys_db_pool_size``; DBOS's
+#: default is 20, opened as needed: a kernel running a notebook held up to 10 connections).
+#: A kernel also holds DBOS's LISTEN connection and the kit's guard (an advisory lock), so
+#: with 2 it holds 4 (measured from pg_stat_activity, tests/test_workshop_connections.py).
+#: 1 is too few: DBOS's launch needs two at once and times out. ``WFCOMM_PG_POOL_SIZE``
+#: overrides it (docs/benchmarks.md, the learners section, measures the latency it gives).
+POSTGRES_POOL_SIZE = 2
+
+
+def postgres_pool_size() -> int:
+    """``WFCOMM_PG_POOL_SIZE`` if set, else :data:`POSTGRES_POOL_SIZE`."""
+    configured = os.environ.get("WFCOMM_PG_POOL_SIZE")
+    if not configured:
+        return POSTGRES_POOL_SIZE
+    if not configured.isdigit() or not 1 <= int(configured) <= 100:
+        raise InvalidInputError(
+            f"WFCOMM_PG_POOL_SIZE={configured!r} is not a whole number from 1 to 100: fix it "
+            f"or unset it for the default {POSTGRES_POOL_SIZE}."
+        )
+    return int(configured)
+
+
 def sqlite_polling_interval() -> float:
     """``WFCOMM_SQLITE_POLL_SEC`` if set, else :data:`SQLITE_POLLING_INTERVAL_SEC`."""
     configured = os.environ.get("WFCOMM_SQLITE_POLL_SEC")
@@ -79,10 +101,18 @@ def app_name(app: str) -> str:
 
 
 def application_version(app: str) -> str:
-    """``wfcomm-events-v1``. DBOS 3.4 lets one application own each version name in a system
-    database, so apps sharing one Postgres database (three notebooks and ``wfcomm serve`` on
-    one ``WFCOMM_DATABASE_URL``) each need their own."""
-    return f"{app_name(app)}-v{WORKFLOW_VERSION}"
+    """``wfcomm-events-v1``, or ``wfcomm-events-v1-ada`` for executor id ``ada``.
+
+    DBOS 3.4 lets one application own each version name in a system database, so apps sharing
+    one Postgres database (three notebooks and ``wfcomm serve`` on one ``WFCOMM_DATABASE_URL``)
+    each need their own. A workshop learner's id is part of it too: DBOS recovers a crashed
+    kernel's PENDING workflow by putting it back on a queue, and a queue hands a workflow only
+    to a process of the workflow's own version. With one version for the room any learner's
+    kernel could take it (and then its executor id, and its ``reset()``); with one per learner
+    only her own kernel does."""
+    version = f"{app_name(app)}-v{WORKFLOW_VERSION}"
+    executor = executor_id()
+    return version if executor == DEFAULT_EXECUTOR_ID else f"{version}-{executor}"
 
 
 def queue_name(app: str) -> str:
@@ -177,5 +207,10 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
     )
 
 
+#: DBOS's own default executor id: one process per database.
+DEFAULT_EXECUTOR_ID = "local"
+
+
 def executor_id() -> str:
-    return os.environ.get("WFCOMM_EXECUTOR_ID") or "local"
+    """``WFCOMM_EXECUTOR_ID``, else DBOS's default ``local``."""
+    return os.environ.get("WFCOMM_EXECUTOR_ID") or DEFAULT_EXECUTOR_ID

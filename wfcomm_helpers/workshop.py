@@ -2,8 +2,10 @@
 
 Each learner sets ``WFCOMM_EXECUTOR_ID`` to a name of their own before starting JupyterLab, and
 all share one ``WFCOMM_DATABASE_URL``. Every kernel then runs app ``wfcomm-messaging`` on the
-same database, but recovers only its own workflows (DBOS recovers per executor id), and the
-kit's guard refuses a second kernel with an id already in use. The teacher, on any machine that
+same database, but runs, recovers and resets only its own workflows (its application version
+carries its id: :func:`wfcomm_helpers.settings.application_version`), and the kit's guard
+refuses a second kernel with an id already in use. A learner whose kernel stopped is listed
+as such: her workflow waits in the database and resumes when she runs the setup cell again. The teacher, on any machine that
 reaches the server, lists the messaging workflows waiting for a decision and answers them: the
 messages cross machines through the database.
 
@@ -18,18 +20,31 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Optional, TypeVar
+from dataclasses import dataclass, replace
+from typing import Optional, TypeVar
 
+import psycopg
 import typer
+from sqlalchemy.engine import make_url
 
 from . import messaging
 from .connection import DirectConnection
 from .dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
 from .errors import WfcommError
+from .guard import (
+    advisory_lock_holders,
+    is_held,
+    is_server_full,
+    postgres_lock_key,
+    server_full_text,
+)
 from .lookup import Backend, workflow_summary
+from .settings import DatabaseTarget, app_name, database_target
 
 T = TypeVar("T")
+
+#: The app whose workflows wait for the teacher.
+APP = "messaging"
 
 
 @dataclass(frozen=True)
@@ -40,13 +55,15 @@ class WaitingWorkflow:
     learner: str  # the executor id of the kernel that runs it
     since: float  # epoch seconds: when it started waiting
     deadline: float  # epoch seconds: when its recv times out
+    kernel_running: bool | None = None  # None: cannot tell
 
     def line(self, now: float) -> str:
         waited = time.strftime("%H:%M:%S", time.localtime(self.since))
-        return (
-            f"{self.workflow_id}  learner {self.learner}  waiting since {waited}  "
-            f"({max(0.0, self.deadline - now):.0f} s left)"
-        )
+        if self.kernel_running is False:
+            state = f"kernel stopped: it resumes when {self.learner} runs the setup cell again"
+        else:
+            state = f"{max(0.0, self.deadline - now):.0f} s left"
+        return f"{self.workflow_id}  learner {self.learner}  waiting since {waited}  ({state})"
 
 
 async def waiting_workflows(backend: Backend, learner: str | None = None) -> list[WaitingWorkflow]:
@@ -81,6 +98,30 @@ async def waiting_workflows(backend: Backend, learner: str | None = None) -> lis
             )
         )
     return sorted(waiting, key=lambda w: (w.since, w.workflow_id))
+
+
+def running_learners(target: DatabaseTarget, learners: set[str]) -> set[str] | None:
+    """Which of ``learners`` (executor ids) have a kernel running the messaging app now: each
+    running kernel holds the kit's guard. None when the server cannot be asked. Blocking."""
+    app = app_name(APP)
+    if target.sqlite_path is not None:
+        return set(learners) if is_held(target.sqlite_path) is not None else set()
+    database = make_url(target.url).database or "postgres"
+    keys = {name: postgres_lock_key(database, app, name) for name in learners}
+    try:
+        return advisory_lock_holders(target.url, keys)
+    except psycopg.Error:
+        return None
+
+
+async def with_kernel_state(
+    target: DatabaseTarget, found: list[WaitingWorkflow]
+) -> list[WaitingWorkflow]:
+    """``found``, each marked with whether its learner's kernel still runs."""
+    running = await asyncio.to_thread(running_learners, target, {w.learner for w in found})
+    if running is None:
+        return found
+    return [replace(w, kernel_running=w.learner in running) for w in found]
 
 
 async def decide(backend: Backend, workflow_id: str, approved: bool, text: str = "") -> str:
@@ -120,22 +161,30 @@ DATABASE_URL = typer.Option(
 LEARNER = typer.Option(None, "--learner", help="Only this learner's (executor id) workflows.")
 
 
-def _with_client(database_url: str | None, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``work(client)`` on a DBOSClient for the messaging app; kit errors become one line
-    on stderr and exit code 1."""
+def _with_client(database_url: str | None, work: Callable[[DirectConnection], Awaitable[T]]) -> T:
+    """Run ``work(connection)`` on a DBOSClient for the messaging app; kit errors become one
+    line on stderr and exit code 1."""
 
     async def main() -> T:
-        connection = await DirectConnection.open("messaging", database_url)
+        connection = await DirectConnection.open(APP, database_url)
         try:
-            return await work(connection.client)
+            return await work(connection)
         finally:
             await connection.close()
 
     try:
         return asyncio.run(main())
     except WfcommError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        text = str(exc)
+        if is_server_full(exc):  # the server runs: "start it" or "run a setup cell" would mislead
+            text = server_full_text(database_target(APP, database_url).display)
+        typer.echo(f"Error: {text}", err=True)
         raise typer.Exit(1) from None
+
+
+async def _listed(connection: DirectConnection, learner: str | None) -> list[WaitingWorkflow]:
+    found = await waiting_workflows(connection.client, learner)
+    return await with_kernel_state(connection.target, found)
 
 
 @app.command()
@@ -144,7 +193,7 @@ def pending(
     learner: Optional[str] = LEARNER,
 ) -> None:
     """List the messaging workflows waiting for a decision, oldest first."""
-    found = _with_client(database_url, lambda client: waiting_workflows(client, learner))
+    found = _with_client(database_url, lambda connection: _listed(connection, learner))
     now = time.time()
     for item in found:
         typer.echo(item.line(now))
@@ -158,7 +207,7 @@ def approve(
     database_url: Optional[str] = DATABASE_URL,
 ) -> None:
     """Approve one workflow: it runs its steps."""
-    who = _with_client(database_url, lambda client: decide(client, workflow_id, True, message))
+    who = _with_client(database_url, lambda c: decide(c.client, workflow_id, True, message))
     typer.echo(f"Approved {workflow_id} (learner {who}).")
 
 
@@ -169,7 +218,7 @@ def reject(
     database_url: Optional[str] = DATABASE_URL,
 ) -> None:
     """Reject one workflow: it ends as cancelled, with the reason."""
-    who = _with_client(database_url, lambda client: decide(client, workflow_id, False, reason))
+    who = _with_client(database_url, lambda c: decide(c.client, workflow_id, False, reason))
     typer.echo(f"Rejected {workflow_id} (learner {who}).")
 
 
@@ -181,10 +230,12 @@ def approve_all(
 ) -> None:
     """Approve every workflow waiting now (optionally one learner's)."""
 
-    async def work(client: Any) -> list[WaitingWorkflow]:
-        found = await waiting_workflows(client, learner)
+    async def work(connection: DirectConnection) -> list[WaitingWorkflow]:
+        found = await waiting_workflows(connection.client, learner)
         for item in found:
-            await messaging.send_decision(item.workflow_id, True, message, backend=client)
+            await messaging.send_decision(
+                item.workflow_id, True, message, backend=connection.client
+            )
         return found
 
     found = _with_client(database_url, work)

@@ -1,4 +1,4 @@
-"""``wfcomm bench [--quick] [--pg-url URL] [--docs DIR]`` (``python3 kit.py bench`` sets up first)
+"""``wfcomm bench [--quick] [--pg-url URL] [--docs DIR] [--only SECTION ...]`` (``python3 kit.py bench`` sets up first)
 
 Runs every benchmark, comparing in one run, and writes ``benchmarks.md`` and ``benchmarks.png``
 to ``docs/``. Not part of the test suite. ``--quick`` uses small counts (well under a minute).
@@ -15,11 +15,12 @@ import time
 from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 from . import notebooks, plot, report, suite
 
 ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = ("latency", "loop_lag", "stream_tail", "notebooks", "learners")
 
 
 def say(text: str) -> None:
@@ -78,6 +79,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="where to write benchmarks.md and benchmarks.png",
     )
     parser.add_argument("--json", type=Path, help="also save the raw figures as JSON here")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        help="run only these sections (the report says the others were not asked for)",
+    )
     return parser.parse_args(argv)
 
 
@@ -86,16 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     plan = suite.Plan.make(args.quick)
     load_before = os.getloadavg()[0]
     began = time.perf_counter()
-    data: dict[str, Any] = {
-        "quick": args.quick,
-        "plan": asdict(plan),
-        "latency": suite.latency(plan, args.pg_url, say),
-        "loop_lag": suite.loop_lag(plan, say),
-        "stream_tail": suite.stream_tail(plan, say),
-        "notebooks": notebooks.measure(say, args.quick),
+    sections: dict[str, Callable[[], Any]] = {
+        "latency": lambda: suite.latency(plan, args.pg_url, say),
+        "loop_lag": lambda: suite.loop_lag(plan, say),
+        "stream_tail": lambda: suite.stream_tail(plan, say),
+        "notebooks": lambda: notebooks.measure(say, args.quick),
+        "learners": lambda: suite.learners(plan, args.pg_url, say),
     }
-    load_after = os.getloadavg()[0]
-    data["learners"] = suite.learners(plan, args.pg_url, say)
+    data: dict[str, Any] = {"quick": args.quick, "plan": asdict(plan), "only": args.only}
+    load_after = load_before
+    for name, work in sections.items():
+        if name == "learners":  # they load the machine on purpose
+            load_after = os.getloadavg()[0]
+        if args.only and name not in args.only:
+            data[name] = {suite.NOT_RUN: f"not asked for (--only {' '.join(args.only)})"}
+            continue
+        data[name] = suite.attempt(name, work, say)
     data["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     data["machine"] = machine(load_before, load_after)
     args.docs.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import psutil
 import psycopg
 
+from ..settings import postgres_pool_size
 from .procs import ProbeFailed, admin_url, finish_probe, fresh_postgres_database, start_probe
 from .stats import summary_ms
 
@@ -37,14 +38,34 @@ class Layout:
     processes: int
 
 
-def layouts(learners: int) -> list[Layout]:
+def layouts(learners: int, kernels_that_fit: int) -> list[Layout]:
+    """The two layouts; the one-kernel-per-learner one as large as the server's free
+    connection slots allow (a stock server, max_connections 100, holds fewer than 30)."""
     cores = min(os.cpu_count() or 1, learners)
+    kernels = min(learners, kernels_that_fit)
+    room = "" if kernels == learners else " (the most the server's free slots hold)"
     return [
         Layout(
             "server", f"{learners} learners' sessions in {cores} processes (one per core)", cores
         ),
-        Layout("one machine", f"{learners} kernel processes on this machine", learners),
+        Layout(
+            "one machine", f"{learners} learners in {kernels} kernel processes here{room}", kernels
+        ),
     ]
+
+
+def kernels_that_fit(pg_url: str) -> int:
+    """How many more kernels the server has connection slots for now: max_connections less
+    the superuser reserve, the sessions open now and one for the benchmark's sampler, over
+    the connections one kernel holds (DBOS's pool, its LISTEN connection, the kit's guard)."""
+    with psycopg.connect(_admin(pg_url)) as conn:
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        ).fetchone()
+    free = int(row[0]) if row else 0
+    return max(1, (free - 1) // (postgres_pool_size() + 2))
 
 
 def sessions_per_process(learners: int, processes: int) -> list[int]:
@@ -56,7 +77,16 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
     with fresh_postgres_database(pg_url) as url, tempfile.TemporaryDirectory() as barrier:
         processes = []
         for i, sessions in enumerate(sessions_per_process(learners, layout.processes)):
-            env = {**os.environ, "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}"}
+            env = {
+                **os.environ,
+                "WFCOMM_EXECUTOR_ID": f"learner-{i:02d}",
+                # Each learner's kernel has its own pool: in the server layout a process
+                # carries many learners, so it gets theirs. The kernel layout keeps one
+                # kernel's pool, as its size was fitted to the server's free slots.
+                "WFCOMM_PG_POOL_SIZE": str(
+                    postgres_pool_size() * (sessions if layout.key == "server" else 1)
+                ),
+            }
             spec = {
                 "config": "kit",
                 "db_url": url,
@@ -107,7 +137,7 @@ def measure(
     learners: int, hops_each: int, pg_url: str, say: Callable[[str], None]
 ) -> dict[str, Any]:
     runs = []
-    for layout in layouts(learners):
+    for layout in layouts(learners, kernels_that_fit(pg_url)):
         say(f"learners: {layout.label}, one PostgreSQL database")
         runs.append(run_layout(layout, learners, hops_each, pg_url))
     return {

@@ -20,6 +20,7 @@ from .suite import (
     TARGET_LOOP_LAG_P99_MS,
     TARGET_P50_MS,
     TARGET_P95_MS,
+    not_run,
     poll_key,
 )
 
@@ -164,12 +165,21 @@ def _learners(ax: Any, data: dict[str, Any]) -> None:
 
 def render(data: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(18, 10))
-    _latency(axes[0][0], data["latency"])
-    _sweep(axes[0][1], data["latency"])
-    _loop_lag(axes[0][2], data["loop_lag"])
-    _tail(axes[1][0], data["stream_tail"])
-    _notebooks(axes[1][1], data["notebooks"])
-    _learners(axes[1][2], data["learners"])
+    panels = [
+        (_latency, "latency"),
+        (_sweep, "latency"),
+        (_loop_lag, "loop_lag"),
+        (_tail, "stream_tail"),
+        (_notebooks, "notebooks"),
+        (_learners, "learners"),
+    ]
+    for ax, (draw, key) in zip([a for row in axes for a in row], panels):
+        why = not_run(data[key])
+        if why is None:
+            draw(ax, data[key])
+        else:
+            ax.text(0.5, 0.5, f"{key}: not measured", ha="center", va="center")
+            ax.set_axis_off()
     fig.suptitle(
         f"wfcomm benchmarks ({data['when']}, {data['machine']['cores']} cores, "
         f"dbos {data['machine']['dbos']})"

@@ -182,6 +182,29 @@ def stream_tail(plan: Plan, say: Callable[[str], None]) -> list[dict[str, float]
     ]
 
 
+#: The key of a section that was not measured; its value says why, for the report.
+NOT_RUN = "not_run"
+
+
+def attempt(name: str, work: Callable[[], Any], say: Callable[[str], None]) -> Any:
+    """``work()``'s figures, or ``{NOT_RUN: why}`` when it fails: one section that cannot run
+    (a full server, a missing browser) must not lose the figures of the others."""
+    try:
+        return work()
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        why = f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"
+        say(f"{name}: could not run ({why})")
+        return {NOT_RUN: f"it failed: {why}"}
+
+
+def not_run(section: Any) -> str | None:
+    """Why ``section`` was not measured, or None when it has figures."""
+    if isinstance(section, dict):
+        return section.get(NOT_RUN)
+    return None
+
+
 def learners(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:
     skipped = postgres_skip_reason(pg_url)
     if skipped is not None:
