@@ -27,8 +27,8 @@ async def test_the_seeds_sync_calls_raise_in_a_running_loop(dbos_app):
     }
 
 
-def test_nest_asyncio2_does_not_change_dboss_check():
-    assert seed_mistakes.nest_asyncio_demo() == [
+async def test_nest_asyncio2_does_not_change_dboss_check():
+    assert await seed_mistakes.nest_asyncio_demo() == [
         "after nest_asyncio2.apply(), asyncio.run inside the loop: works",
         "after nest_asyncio2.apply(), DBOS.send: " + refused("send"),
     ]

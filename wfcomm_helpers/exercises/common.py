@@ -142,6 +142,19 @@ async def host(body: Callable[..., Awaitable[Any]], *args: Any, hold_seconds: fl
     return await start(exercise_host_workflow, "exercise", token, list(args), hold_seconds)
 
 
+async def body_done(handle: Any, limit: float = 15.0) -> bool:
+    """Wait until the learner's code has returned inside the host workflow: True; False when
+    the workflow ended first (the code raised) or ``limit`` seconds passed."""
+    ended = asyncio.ensure_future(handle.get_result())
+    ended.add_done_callback(lambda done: done.cancelled() or done.exception())
+    done = asyncio.ensure_future(DBOS.get_event_async(handle.workflow_id, BODY_DONE_EVENT, limit))
+    await asyncio.wait({asyncio.shield(ended), done}, return_when=asyncio.FIRST_COMPLETED)
+    if not done.done():
+        done.cancel()
+        return False
+    return bool(done.result())
+
+
 async def host_result(exercise: str, handle: Any, limit: float) -> tuple[Any, CheckResult | None]:
     """The host workflow's return value, or one line: it raised, or it was still running after
     ``limit`` seconds (then it is cancelled, so nothing keeps waiting)."""

@@ -10,12 +10,12 @@ from dbos import DBOS, error
 
 from ..streaming import STREAM_KEY, read_stream_chunk, stream_length, streaming_workflow
 from .common import (
-    BODY_DONE_EVENT,
     CHECK_FIB_BASE,
     CHECK_PAUSE_SECONDS,
     CHECK_STEPS,
     CHECK_TOPIC,
     CheckResult,
+    body_done,
     call,
     compare,
     host,
@@ -168,7 +168,7 @@ async def check_3_3(write_lines: Callable[[list[str]], Awaitable[Any]]) -> Check
     if bad := not_async("3.3", write_lines):
         return bad
     handle = await host(write_lines, CHECK_LINES, hold_seconds=30.0)
-    done = await DBOS.get_event_async(handle.workflow_id, BODY_DONE_EVENT, 15)
+    done = await body_done(handle)
     values, closed = await _read_lines(handle.workflow_id) if done else ([], True)
     await DBOS.send_async(handle.workflow_id, "end", CHECK_TOPIC)
     _, failed = await host_result("3.3", handle, 15)
