@@ -17,6 +17,26 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [p.name for p in NOTEBOOKS]
 #: A hung recv or read must fail fast, not after nbval's default of 2000 s.
 CELL_TIMEOUT_SECONDS = 60
+#: What changes run to run in the compared cells (workflow ids, durations, memory, times).
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def nbval_command(path: Path) -> list[str]:
+    """nbval in lax mode: every cell must run without error, and the ``# NBVAL_CHECK_OUTPUT``
+    cells (what DBOS raises, what a read returns) must print their stored reference output."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        f"--nbval-sanitize-with={SANITIZE}",
+        f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
+        str(path),
+    ]
 
 
 def load(path: Path) -> dict:
@@ -36,17 +56,7 @@ def run_all(name: str, env: dict[str, str], what: str) -> None:
     nbval exits 0 even when a cell times out (it marks the rest xfail), so count the passes."""
     expected = len(code_cells(load(ROOT / "notebooks" / name)))
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
-            f"notebooks/{name}",
-        ],
+        nbval_command(ROOT / "notebooks" / name),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -109,10 +119,10 @@ def test_notebook_follows_the_kit_structure(name):
     setup = [c for c in code if "await wfcomm_helpers.start(" in c]
     assert len(setup) == 1 and f'NOTEBOOK = "{name[:-6]}"' in setup[0]
     assert code[-1].startswith(f'assert NOTEBOOK == "{name[:-6]}"')
-    # At least two exercises, each with a stub, a hint paragraph and a check.
+    # Three exercises (the third on the workflow side), each with a stub, a hint and a check.
     checks = [c for c in code if re.match(r"await exercises\.check_\d_\d\(", c)]
-    assert len(checks) >= 2
-    assert sum(m.startswith("<details><summary>Hint</summary>\n\n") for m in markdown) >= 2
+    assert len(checks) >= 3
+    assert sum(m.startswith("<details><summary>Hint</summary>\n\n") for m in markdown) >= 3
     assert sum("raise NotImplementedError" in c for c in code) == len(checks)
     text = "\n".join(markdown)
     for phrase in (
@@ -121,10 +131,16 @@ def test_notebook_follows_the_kit_structure(name):
         "## Summary",
         "## Clean up",
         "## What's next",
+        "Some questions to consider",
+        "exercises.solution(",
+        "PLACE FOR THE CRASH-AND-RECOVER SECTION",
     ):
         assert phrase in text, phrase
-    # The second-process cell runs the kit's command line.
-    assert any("!{sys.executable} -m wfcomm_helpers.cli " in c for c in code)
+    # The second-process cell runs the kit's command line without holding the loop: no `!`.
+    assert any("await lesson.run_cli(" in c for c in code)
+    assert not [c for c in code if re.search(r"^\s*!", c, re.M)], "a ! cell holds the event loop"
+    # The lesson's outputs are compared, and each compared cell has its reference.
+    assert any(c.startswith(MARKER) for c in code)
 
 
 @pytest.mark.kernel
@@ -134,3 +150,34 @@ def test_run_all_on_postgres(name, pg_url, tmp_path):
     """Run All with WFCOMM_DATABASE_URL set, each notebook on a fresh database of its own."""
     env = dict(os.environ, WFCOMM_DATABASE_URL=pg_url, WFCOMM_DATA_DIR=str(tmp_path / "data"))
     run_all(name, env, "PostgreSQL")
+
+
+def _one_reference_cell(reference: dict, tmp_path: Path, printed: str | None) -> Path:
+    """A notebook of notebook 01's first compared cell, its stored output optionally changed."""
+    cell = json.loads(json.dumps(reference))
+    if printed is not None:
+        cell["outputs"][0]["text"] = printed
+    notebook = load(ROOT / "notebooks" / "01_events.ipynb")
+    imports = {"cell_type": "code", "execution_count": None, "id": "imports", "metadata": {}}
+    notebook["cells"] = [dict(imports, outputs=[], source="from dbos import DBOS"), cell]
+    path = tmp_path / "reference.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return path
+
+
+@pytest.mark.kernel
+def test_a_changed_reference_output_fails(tmp_path):
+    """The compared cells really are compared: the stored output passes, a changed one fails."""
+    cells = code_cells(load(ROOT / "notebooks" / "01_events.ipynb"))
+    reference = next(
+        c for c in cells if source(c).startswith(MARKER) and "DBOS.get_event(" in source(c)
+    )
+    runs = {}
+    for what, printed in (("stored", None), ("changed", "DBOS raised nothing\n")):
+        path = _one_reference_cell(reference, tmp_path, printed)
+        runs[what] = subprocess.run(
+            nbval_command(path), cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+    assert runs["stored"].returncode == 0, runs["stored"].stdout[-2000:]
+    assert runs["changed"].returncode != 0, runs["changed"].stdout[-2000:]
+    assert "DBOS raised nothing" in runs["changed"].stdout

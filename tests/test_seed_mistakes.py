@@ -25,8 +25,8 @@ async def test_the_seeds_sync_calls_raise_in_a_running_loop(dbos_app):
         assert is_refusal(line, call.removeprefix("DBOS.")), line
 
 
-def test_nest_asyncio2_does_not_change_dboss_check():
-    works, send = seed_mistakes.nest_asyncio_demo()
+async def test_nest_asyncio2_does_not_change_dboss_check():
+    works, send = await seed_mistakes.nest_asyncio_demo()
     assert works == "after nest_asyncio2.apply(), asyncio.run inside the loop: works"
     prefix = "after nest_asyncio2.apply(), DBOS.send: "
     assert send.startswith(prefix) and is_refusal(send.removeprefix(prefix), "send"), send

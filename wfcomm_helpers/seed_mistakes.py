@@ -8,7 +8,6 @@ learner can *see* each mistake happen instead of being told about it.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -152,21 +151,23 @@ asyncio.run(main())
 """
 
 
-def nest_asyncio_demo() -> list[str]:
+async def nest_asyncio_demo() -> list[str]:
     """Apply nest-asyncio2 (the fork ipykernel 7 depends on) in a fresh process with a running
     loop, as a kernel has, and try a sync DBOS call. It runs in a second process because the
-    patch cannot be undone and would stay in this kernel."""
-    done = subprocess.run(
-        [sys.executable, "-c", _NEST_ASYNCIO_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    patch cannot be undone and would stay in this kernel; it is awaited, so this kernel's loop
+    keeps running meanwhile."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _NEST_ASYNCIO_SCRIPT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    if process.returncode != 0:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"the nest-asyncio2 demo process failed: {last}")
-    return done.stdout.strip().splitlines()
+    return out.decode(errors="replace").strip().splitlines()
 
 
 # --- Streams: a follow waits for the close; an offset read returns at once ----------------------
