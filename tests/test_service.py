@@ -250,7 +250,9 @@ def test_bad_numbers_are_422_with_one_line(
 
 def test_send_bodies_that_are_not_json_objects_are_422(http: httpx.Client) -> None:
     http.post("/start-workflow-messaging/body/1", params={"timeout": 0}).raise_for_status()
-    not_json = http.post("/send-message/body", content=b"approved=yes")
+    not_json = http.post(
+        "/send-message/body", content=b"approved=yes", headers={"Content-Type": "application/json"}
+    )
     assert one_line_error(not_json, 422).startswith("The request body is not JSON")
     not_object = http.post("/send-message/body", json=[True])
     assert one_line_error(not_object, 422) == (
