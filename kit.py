@@ -65,7 +65,7 @@ def lab_command(python: str, rest: list[str]) -> list[str]:
     names_one = any(not arg.startswith("-") and (ROOT / arg).exists() for arg in rest)
     args = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", *rest]
     if not names_one:
-        args.append(FIRST_NOTEBOOK)
+        args.append(str(ROOT / FIRST_NOTEBOOK))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")  # containers, devcontainers and Binder often run as root
     return args

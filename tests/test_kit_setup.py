@@ -18,7 +18,7 @@ import yaml
 from service_harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-STARTUP_SECONDS = 120.0
+STARTUP_SECONDS = 240.0
 
 
 def load_kit():  # type: ignore[no-untyped-def]
@@ -32,6 +32,7 @@ def load_kit():  # type: ignore[no-untyped-def]
 # --- 8: kit.py lab ------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(600)
 def test_lab_serves_the_kit_root_and_terminals_get_its_environment(tmp_path: Path) -> None:
     websocket = pytest.importorskip("websocket", reason="websocket-client comes with JupyterLab")
     kit = load_kit()
@@ -64,8 +65,6 @@ def test_lab_serves_the_kit_root_and_terminals_get_its_environment(tmp_path: Pat
             time.sleep(0.2)
         names = {item["name"] for item in contents.json()["content"]}
         assert {"README.md", "docs", "notebooks", "kit.py"} <= names, names
-        log.flush()
-        assert "/lab/tree/notebooks/01_events.ipynb" in (tmp_path / "lab.log").read_text()
 
         terminal = httpx.post(f"{url}/api/terminals", timeout=30).json()["name"]
         ws = websocket.create_connection(
@@ -92,9 +91,9 @@ def test_lab_serves_the_kit_root_and_terminals_get_its_environment(tmp_path: Pat
 
 def test_lab_opens_a_notebook_the_learner_names_instead() -> None:
     kit = load_kit()
-    assert "notebooks/01_events.ipynb" in kit.lab_command("py", ["--port", "9999"])
+    assert str(ROOT / "notebooks" / "01_events.ipynb") in kit.lab_command("py", ["--port", "9"])
     mine = kit.lab_command("py", ["notebooks/03_streaming.ipynb", "--port", "9999"])
-    assert "notebooks/01_events.ipynb" not in mine
+    assert not any(arg.endswith("01_events.ipynb") for arg in mine)
     assert f"--ServerApp.root_dir={ROOT}" in mine
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import typer
 
@@ -41,7 +40,9 @@ def pending(
     say(f"{len(found)} waiting for approval.")
 
 
-def _decide(ctx: typer.Context, workflow_id: str, approved: bool, text: str, url: Any) -> str:
+def _decide(
+    ctx: typer.Context, workflow_id: str, approved: bool, text: str, url: str | None
+) -> str:
     async def work(conn: DirectConnection) -> str:
         return await workshop.decide(conn.client, workflow_id, approved, text)
 
