@@ -13,7 +13,7 @@ import httpx
 import pytest
 from dbos import DBOSClient
 from httpx_sse import connect_sse
-from service_harness import Server, child_env, cli_server, uvicorn_server
+from service_harness import Server, child_env, cli_server, module_service, uvicorn_server
 
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.demos import check_stream, expected_results
@@ -24,12 +24,8 @@ DEADLINE_SECONDS = 120.0
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     """One server for the module (tests use distinct workflow ids), with its data folder."""
-    folder = tmp_path_factory.mktemp("serve")
-    running = uvicorn_server(
-        folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"), WFCOMM_DATABASE_URL=None)
-    )
-    yield running, folder / "data"
-    assert running.stop() == 0, running.output()
+    with module_service(tmp_path_factory.mktemp("serve")) as found:
+        yield found
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from service_harness import Server, child_env, cli_server, uvicorn_server
+from service_harness import Server, child_env, cli_server, module_service, uvicorn_server
 
 from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
 
@@ -28,12 +28,8 @@ ERROR_HEADER = "X-Wfcomm-Error"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    folder = tmp_path_factory.mktemp("guards")
-    running = uvicorn_server(
-        folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"), WFCOMM_DATABASE_URL=None)
-    )
-    yield running, folder / "data"
-    assert running.stop() == 0, running.output()
+    with module_service(tmp_path_factory.mktemp("guards")) as found:
+        yield found
 
 
 @pytest.fixture
