@@ -19,6 +19,9 @@ from service_harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 240.0
+#: The lab's token: a request carrying it needs no XSRF cookie.
+TOKEN = "wfcomm-test"
+AUTH = {"Authorization": f"token {TOKEN}"}
 
 
 def load_kit():  # type: ignore[no-untyped-def]
@@ -43,20 +46,19 @@ def test_lab_serves_the_kit_root_and_terminals_get_its_environment(tmp_path: Pat
     options = [
         "--no-browser",
         f"--ServerApp.port={port}",
-        "--IdentityProvider.token=",
-        "--ServerApp.password=",
+        f"--IdentityProvider.token={TOKEN}",
     ]
     command = kit.lab_command(python, options)
     env = {**kit.kit_environment(), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     log = (tmp_path / "lab.log").open("w")
-    lab = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    lab = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert lab.poll() is None, (tmp_path / "lab.log").read_text()
             try:
-                contents = httpx.get(f"{url}/api/contents", timeout=5)
+                contents = httpx.get(f"{url}/api/contents", headers=AUTH, timeout=5)
                 if contents.status_code == 200:
                     break
             except httpx.HTTPError:
@@ -66,9 +68,11 @@ def test_lab_serves_the_kit_root_and_terminals_get_its_environment(tmp_path: Pat
         names = {item["name"] for item in contents.json()["content"]}
         assert {"README.md", "docs", "notebooks", "kit.py"} <= names, names
 
-        terminal = httpx.post(f"{url}/api/terminals", timeout=30).json()["name"]
+        made = httpx.post(f"{url}/api/terminals", headers=AUTH, timeout=60)
+        assert made.status_code == 200, made.text
         ws = websocket.create_connection(
-            f"ws://127.0.0.1:{port}/terminals/websocket/{terminal}", timeout=60
+            f"ws://127.0.0.1:{port}/terminals/websocket/{made.json()['name']}?token={TOKEN}",
+            timeout=60,
         )
         try:
             # KIT""< in the typed line, KIT< only in what the shell prints
