@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Set up the kit's own virtual environment (.venv) and run it. Standard library only.
 
-python3 kit.py lab      # set up, then open the notebooks in JupyterLab (SQLite)
+python3 kit.py lab      # set up, then open the kit in JupyterLab at notebooks/01 (SQLite)
 python3 kit.py test     # set up, then run the full test suite (extra args go to pytest)
-python3 kit.py bench    # set up, then run the benchmarks (writes docs/benchmarks.md)
+python3 kit.py bench    # set up, then run the benchmarks (writes docs/benchmarks.md;
+                        # --quick writes a smoke run to .wfcomm/bench-quick/ instead)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 EXTRAS = {"lab": "serve,cli", "test": "test", "bench": "test"}
+FIRST_NOTEBOOK = "notebooks/01_events.ipynb"
 
 
 def venv_python() -> Path:
@@ -43,6 +45,32 @@ def ensure_env(extras: str) -> Path:
     return python
 
 
+def venv_bin() -> Path:
+    return venv_python().parent
+
+
+def kit_environment() -> dict[str, str]:
+    """This process's environment with the kit's ``.venv`` activated: JupyterLab's terminals
+    inherit it, so ``wfcomm`` and ``python`` there are the kit's."""
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = os.pathsep.join([str(venv_bin()), env.get("PATH", "")]).rstrip(os.pathsep)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def lab_command(python: str, rest: list[str]) -> list[str]:
+    """JupyterLab serving the kit's folder (README, docs, notebooks; terminals start there),
+    opening the first notebook unless ``rest`` names something else."""
+    names_one = any(not arg.startswith("-") and (ROOT / arg).exists() for arg in rest)
+    args = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", *rest]
+    if not names_one:
+        args.append(str(ROOT / FIRST_NOTEBOOK))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")  # containers, devcontainers and Binder often run as root
+    return args
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__.strip())
@@ -50,14 +78,12 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     python = str(ensure_env(EXTRAS[command]))
     if command == "lab":
-        args = [python, "-m", "jupyterlab", *(rest or ["notebooks/01_events.ipynb"])]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--allow-root")  # containers, devcontainers and Binder often run as root
+        args = lab_command(python, rest)
     elif command == "test":
         args = [python, "-m", "pytest", *rest]
     else:
         args = [python, "-m", "wfcomm_helpers.bench", *rest]
-    return subprocess.run(args, cwd=ROOT).returncode
+    return subprocess.run(args, cwd=ROOT, env=kit_environment()).returncode
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -90,6 +92,17 @@ def uvicorn_server(tmp_path: Path, env: dict[str, str]) -> Server:
         str(port),
     ]
     return Server(command, port, env, tmp_path / f"uvicorn-{port}.log")
+
+
+@contextmanager
+def module_service(folder: Path) -> Iterator[tuple[Server, Path]]:
+    """One uvicorn service on its own data folder under ``folder``, stopped cleanly after:
+    ``(server, data folder)``. For a test module whose tests use distinct workflow ids."""
+    running = uvicorn_server(
+        folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"), WFCOMM_DATABASE_URL=None)
+    )
+    yield running, folder / "data"
+    assert running.stop() == 0, running.output()
 
 
 def cli_server(tmp_path: Path, env: dict[str, str], *args: str) -> Server:

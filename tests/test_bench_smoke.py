@@ -17,6 +17,7 @@ SECTIONS = [
     "## The SQLite polling interval: values from another process against idle CPU",
     "## Event-loop lag while three workflows compute",
     "## Stream tail cost against stream length",
+    "## `wfcomm serve`: keep-alive answers (ms)",
     "## Run All of each notebook on a fresh database",
     "## Learners sharing one PostgreSQL server",
 ]
@@ -53,6 +54,10 @@ def test_quick_benchmark_writes_every_section_and_loses_nothing(tmp_path: Path) 
         r"^\| 0\d_\w+\.ipynb \| \d+ \| [\d.]+ \| (\w+) \|$", report, flags=re.MULTILINE
     )
     assert notebooks and set(notebooks) == {"ok"}, notebooks  # --quick runs one notebook
+    servers = re.findall(
+        r"^\| (wfcomm serve \(the kit binds\)|uvicorn binds) \| 10 \|", report, re.M
+    )
+    assert servers == ["wfcomm serve (the kit binds)", "uvicorn binds"], servers
 
 
 def test_wfcomm_bench_explains_a_bad_option_in_one_line(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from dbos import DBOSClient
 from httpx_sse import connect_sse
-from service_harness import Server, child_env, cli_server, uvicorn_server
+from service_harness import Server, child_env, cli_server, module_service, uvicorn_server
 
 from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.demos import check_stream, expected_results
@@ -24,12 +24,8 @@ DEADLINE_SECONDS = 120.0
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     """One server for the module (tests use distinct workflow ids), with its data folder."""
-    folder = tmp_path_factory.mktemp("serve")
-    running = uvicorn_server(
-        folder, child_env(WFCOMM_DATA_DIR=str(folder / "data"), WFCOMM_DATABASE_URL=None)
-    )
-    yield running, folder / "data"
-    assert running.stop() == 0, running.output()
+    with module_service(tmp_path_factory.mktemp("serve")) as found:
+        yield found
 
 
 @pytest.fixture
@@ -250,7 +246,9 @@ def test_bad_numbers_are_422_with_one_line(
 
 def test_send_bodies_that_are_not_json_objects_are_422(http: httpx.Client) -> None:
     http.post("/start-workflow-messaging/body/1", params={"timeout": 0}).raise_for_status()
-    not_json = http.post("/send-message/body", content=b"approved=yes")
+    not_json = http.post(
+        "/send-message/body", content=b"approved=yes", headers={"Content-Type": "application/json"}
+    )
     assert one_line_error(not_json, 422).startswith("The request body is not JSON")
     not_object = http.post("/send-message/body", json=[True])
     assert one_line_error(not_object, 422) == (

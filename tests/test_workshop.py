@@ -168,7 +168,7 @@ def test_teacher_approves_and_rejects_three_learners_on_one_server(
             1,
             "",
             (
-                "Error: Workflow 'ada-wf' is not waiting any more (DBOS status SUCCESS): nothing "
+                "wfcomm: Workflow 'ada-wf' is not waiting any more (DBOS status SUCCESS): nothing "
                 "was sent; `wfcomm workshop pending` lists the ones that wait.\n"
             ),
         )

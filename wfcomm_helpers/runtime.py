@@ -42,6 +42,7 @@ from .guard import (
     server_full_text,
 )
 from .settings import (
+    MAX_EXECUTOR_THREADS,
     QUEUE_POLLING_INTERVAL_SEC,
     DatabaseTarget,
     app_name,
@@ -106,6 +107,7 @@ def _dbos_config(app: str, target: DatabaseTarget, tuned: bool) -> DBOSConfig:
         "system_database_url": target.url,
         "application_version": application_version(app),
         "executor_id": executor_id(),
+        "max_executor_threads": MAX_EXECUTOR_THREADS,
         # WARNING keeps cell outputs deterministic: launch logs ~74 INFO lines with times.
         "log_level": "WARNING",
     }

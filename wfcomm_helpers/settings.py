@@ -44,6 +44,10 @@ SQLITE_POLLING_INTERVAL_SEC = 0.15
 #: events start``); such a workflow begins within this interval. Each poll is a transaction:
 #: an idle kit kernel took 4.5 % of a core at 0.1 s, 1.7 % at 0.5 s and 1.2 % at DBOS's 1 s.
 QUEUE_POLLING_INTERVAL_SEC = 0.5
+#: DBOS's worker threads (its pool is also the loop's default executor: every step and every
+#: database call of an async workflow). DBOS leaves it unbounded, and a pool never shrinks: a
+#: flood of 600 starts on `wfcomm serve` left 449 threads. A bounded pool queues the work.
+MAX_EXECUTOR_THREADS = 32
 
 
 #: Connections in DBOS's pool to a PostgreSQL system database (``sys_db_pool_size``; DBOS's

@@ -17,6 +17,8 @@ MAX_STEPS = 100
 MAX_TIMEOUT_SECONDS = 3600.0
 MAX_WORKFLOW_ID_LENGTH = 200
 MAX_MESSAGE_BYTES = 64 * 1024
+#: DBOS stores a stream offset as a 32-bit integer on PostgreSQL.
+MAX_OFFSET = 2**31 - 1
 #: The longest durable pause between steps: long enough to watch and kill a worker by hand.
 MAX_PAUSE_SECONDS = 30.0
 
@@ -117,7 +119,30 @@ def offset(value: Any) -> int:
     number = _whole_number(value, "The stream offset")
     if number < 0:
         raise InvalidInputError(f"The stream offset counts from 0; {number} is negative.")
+    if number > MAX_OFFSET:
+        raise InvalidInputError(
+            f"The stream offset must be at most {MAX_OFFSET} (a stream is never that long), "
+            f"not {number}."
+        )
     return number
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text as Python values; refuses what JSON has not (NaN, Infinity) and what Python
+    cannot hold (nesting ~1000 deep, a 5000-digit number) with :class:`InvalidInputError`
+    whose text is the reason only (the caller says what was being read)."""
+    try:
+        return json.loads(text, parse_constant=_not_a_json_number)
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at character {exc.pos}"
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).split(";")[0] or type(exc).__name__
+    raise InvalidInputError(reason)
+
+
+def _not_a_json_number(name: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON has not."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def json_kind(value: Any) -> str:

@@ -13,35 +13,29 @@ messages cross machines through the database.
     wfcomm workshop approve messaging-1a2b3c4d
     wfcomm workshop reject messaging-1a2b3c4d --reason "try 3 steps"
     wfcomm workshop approve-all [--learner ada]
+
+The commands themselves are :mod:`wfcomm_helpers.cli.workshop`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Optional, TypeVar
 
 import psycopg
-import typer
 from sqlalchemy.engine import make_url
 
 from . import messaging
-from .connection import DirectConnection
 from .dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
 from .errors import WfcommError
 from .guard import (
     advisory_lock_holders,
     is_held,
-    is_server_full,
     postgres_lock_key,
-    server_full_text,
 )
 from .lookup import Backend, workflow_summary
-from .settings import DatabaseTarget, app_name, database_target
-
-T = TypeVar("T")
+from .settings import DatabaseTarget, app_name
 
 #: The app whose workflows wait for the teacher.
 APP = "messaging"
@@ -139,110 +133,9 @@ async def decide(backend: Backend, workflow_id: str, approved: bool, text: str =
     return str(found[0].executor_id or "?")
 
 
-# --- the teacher's commands ---------------------------------------------------------------
+if __name__ == "__main__":  # the teacher's commands live in wfcomm_helpers.cli.workshop
+    import sys
 
-app = typer.Typer(
-    name="workshop",
-    help="Teacher's view of a workshop on one PostgreSQL server: list the learners' "
-    "messaging workflows that wait for approval, and answer them.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+    from .cli import main
 
-# The commands' parameters say Optional[str]: typer 0.12 (the floor in pyproject.toml) reads
-# `str | None` as a flag and rejects the value ("Got unexpected extra arguments").
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="WFCOMM_DATABASE_URL",
-    help="The workshop's server (default: WFCOMM_DATABASE_URL, else the messaging SQLite file).",
-)
-LEARNER = typer.Option(None, "--learner", help="Only this learner's (executor id) workflows.")
-
-
-def _with_client(database_url: str | None, work: Callable[[DirectConnection], Awaitable[T]]) -> T:
-    """Run ``work(connection)`` on a DBOSClient for the messaging app; kit errors become one
-    line on stderr and exit code 1."""
-
-    async def main() -> T:
-        connection = await DirectConnection.open(APP, database_url)
-        try:
-            return await work(connection)
-        finally:
-            await connection.close()
-
-    try:
-        return asyncio.run(main())
-    except WfcommError as exc:
-        text = str(exc)
-        if is_server_full(exc):  # the server runs: "start it" or "run a setup cell" would mislead
-            text = server_full_text(database_target(APP, database_url).display)
-        typer.echo(f"Error: {text}", err=True)
-        raise typer.Exit(1) from None
-
-
-async def _listed(connection: DirectConnection, learner: str | None) -> list[WaitingWorkflow]:
-    found = await waiting_workflows(connection.client, learner)
-    return await with_kernel_state(connection.target, found)
-
-
-@app.command()
-def pending(
-    database_url: Optional[str] = DATABASE_URL,
-    learner: Optional[str] = LEARNER,
-) -> None:
-    """List the messaging workflows waiting for a decision, oldest first."""
-    found = _with_client(database_url, lambda connection: _listed(connection, learner))
-    now = time.time()
-    for item in found:
-        typer.echo(item.line(now))
-    typer.echo(f"{len(found)} waiting for approval.", err=True)
-
-
-@app.command()
-def approve(
-    workflow_id: str,
-    message: str = typer.Option("", "--message", help="Sent with it."),
-    database_url: Optional[str] = DATABASE_URL,
-) -> None:
-    """Approve one workflow: it runs its steps."""
-    who = _with_client(database_url, lambda c: decide(c.client, workflow_id, True, message))
-    typer.echo(f"Approved {workflow_id} (learner {who}).")
-
-
-@app.command()
-def reject(
-    workflow_id: str,
-    reason: str = typer.Option("", "--reason", help="Shown to the learner."),
-    database_url: Optional[str] = DATABASE_URL,
-) -> None:
-    """Reject one workflow: it ends as cancelled, with the reason."""
-    who = _with_client(database_url, lambda c: decide(c.client, workflow_id, False, reason))
-    typer.echo(f"Rejected {workflow_id} (learner {who}).")
-
-
-@app.command("approve-all")
-def approve_all(
-    message: str = typer.Option("", "--message", help="Sent with each approval."),
-    database_url: Optional[str] = DATABASE_URL,
-    learner: Optional[str] = LEARNER,
-) -> None:
-    """Approve every workflow waiting now (optionally one learner's)."""
-
-    async def work(connection: DirectConnection) -> list[WaitingWorkflow]:
-        found = await waiting_workflows(connection.client, learner)
-        for item in found:
-            await messaging.send_decision(
-                item.workflow_id, True, message, backend=connection.client
-            )
-        return found
-
-    found = _with_client(database_url, work)
-    for item in found:
-        typer.echo(f"Approved {item.workflow_id} (learner {item.learner}).")
-    typer.echo(f"{len(found)} approved.", err=True)
-
-
-if __name__ == "__main__":
-    app()
+    main(["workshop", *sys.argv[1:]])

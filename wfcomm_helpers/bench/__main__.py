@@ -1,7 +1,8 @@
 """``wfcomm bench [--quick] [--pg-url URL] [--docs DIR] [--only SECTION ...]`` (``python3 kit.py bench`` sets up first)
 
 Runs every benchmark, comparing in one run, and writes ``benchmarks.md`` and ``benchmarks.png``
-to ``docs/``. Not part of the test suite. ``--quick`` uses small counts (well under a minute).
+to ``docs/``. Not part of the test suite. ``--quick`` uses small counts (well under a minute)
+and writes to ``.wfcomm/bench-quick/``: a smoke run never replaces the committed figures.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from . import notebooks, plot, report, suite
+from . import keepalive, notebooks, plot, report, suite
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("latency", "loop_lag", "stream_tail", "notebooks", "learners")
+SECTIONS = ("latency", "loop_lag", "stream_tail", "notebooks", "keep_alive", "learners")
+#: Where a run writes unless --docs says otherwise: the committed report, or a smoke run's.
+DOCS, QUICK_DOCS = ROOT / "docs", ROOT / ".wfcomm" / "bench-quick"
+#: Requests per server in the keep-alive section, by --quick.
+KEEP_ALIVE_REQUESTS = {False: 200, True: 10}
 
 
 def say(text: str) -> None:
@@ -75,8 +80,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--docs",
         type=Path,
-        default=ROOT / "docs",
-        help="where to write benchmarks.md and benchmarks.png",
+        help=f"where to write benchmarks.md and benchmarks.png (default: {DOCS}, or "
+        f"{QUICK_DOCS} with --quick)",
     )
     parser.add_argument("--json", type=Path, help="also save the raw figures as JSON here")
     parser.add_argument(
@@ -85,7 +90,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         choices=SECTIONS,
         help="run only these sections (the report says the others were not asked for)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.docs is None:
+        args.docs = QUICK_DOCS if args.quick else DOCS
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "loop_lag": lambda: suite.loop_lag(plan, say),
         "stream_tail": lambda: suite.stream_tail(plan, say),
         "notebooks": lambda: notebooks.measure(say, args.quick),
+        "keep_alive": lambda: keepalive.measure(KEEP_ALIVE_REQUESTS[args.quick], say),
         "learners": lambda: suite.learners(plan, args.pg_url, say),
     }
     data: dict[str, Any] = {"quick": args.quick, "plan": asdict(plan), "only": args.only}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from . import keepalive
 from .hops import PATHS
 from .stats import ratio
 from .suite import (
@@ -354,6 +355,10 @@ def render(data: dict[str, Any]) -> str:
         f"{data['plan']['tail_repeats']} polls.",
         "",
         *measured(data["stream_tail"], tail_table),
+        "",
+        "## `wfcomm serve`: keep-alive answers (ms)",
+        "",
+        *keepalive.table(data["keep_alive"]),
         "",
         "## Run All of each notebook on a fresh database",
         "",

@@ -1,7 +1,8 @@
 """`wfcomm`: the three patterns from a second process, the counterpart of the seed's httpie
-calls and scripts. The commands live in :mod:`wfcomm_helpers.commands`; this entry point makes
-every failure one line on stderr with a non-zero exit code, and keeps ``wfcomm doctor`` working
-when an install is too broken to import the rest (a missing extra, a broken dbos).
+calls and scripts. The commands live in this package (:mod:`.root` assembles them); this entry
+point makes every failure one line on stderr with a non-zero exit code, and keeps
+``wfcomm doctor`` working when an install is too broken to import the rest (a missing extra, a
+broken dbos).
 
     wfcomm --help            # or: python -m wfcomm_helpers.cli --help
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, NoReturn
 
-from .errors import WfcommError
+from ..errors import WfcommError
 
 #: Libraries of the ``cli`` extra: missing one means `pip install 'wfcomm[cli]'`.
 CLI_EXTRA = {"typer", "tqdm", "httpx", "httpx_sse", "click"}
@@ -71,11 +72,11 @@ def _is_number(text: str) -> bool:
 
 def _broken_install(exc: ImportError, args: list[str]) -> NoReturn:
     if "doctor" in args:
-        from . import doctor
+        from .. import doctor
 
         sys.exit(doctor.run())
     if (exc.name or "").split(".")[0] in CLI_EXTRA:
-        from .extras import MissingExtraError
+        from ..extras import MissingExtraError
 
         _fail(str(MissingExtraError(exc.name, "cli")))
     _fail(
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import typer
 
-        from .commands import app
+        from .root import app
     except ImportError as exc:
         _broken_install(exc, args)
     try:
@@ -117,11 +118,7 @@ def main(argv: list[str] | None = None) -> None:
 def __getattr__(name: str) -> Any:
     """``wfcomm_helpers.cli.app``: the typer app, imported on first use."""
     if name == "app":
-        from .commands import app
+        from .root import app
 
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,57 @@
+"""The ``wfcomm`` typer app: only assembles the sub-apps and commands of this package and
+declares the global options (:class:`~.options.Options`) that every one of them reads.
+
+Two ways in, same commands:
+- direct (default): a ``DBOSClient`` on the database of the app named by ``--app`` (each
+  pattern's commands default to that pattern's notebook app); no server needed, the notebook
+  kernel (or ``wfcomm serve``) runs what is enqueued;
+- ``--url http://127.0.0.1:8000``: through `wfcomm serve`.
+
+Data goes to stdout (ids, JSON), narration to stderr. Every error is one line on stderr and a
+non-zero exit code (see :func:`wfcomm_helpers.cli.main`).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from . import demo, events, messaging, serve, streaming, tools, workflows, workshop
+from .options import Options, database_url_option
+
+app = typer.Typer(
+    name="wfcomm",
+    help="Start DBOS workflows of each pattern and talk to them from a second process.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(events.app, name="events")
+app.add_typer(messaging.app, name="messaging")
+app.add_typer(streaming.app, name="streaming")
+app.add_typer(workshop.app, name="workshop")
+for command in (*workflows.COMMANDS, demo.demo, serve.serve, tools.doctor):
+    app.command()(command)
+app.command(**tools.BENCH_SETTINGS)(tools.bench)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        envvar="WFCOMM_URL",
+        help="Talk to `wfcomm serve` at this URL instead of the database.",
+    ),
+    database_url: str | None = database_url_option(),
+    app_name: str | None = typer.Option(
+        None,
+        "--app",
+        help="The app whose database to use (default: the pattern's notebook app).",
+    ),
+) -> None:
+    source = ctx.get_parameter_source("url")  # click's enum, or the copy typer vendors
+    from_environment = getattr(source, "name", None) == "ENVIRONMENT"
+    ctx.obj = Options(
+        url=url, url_from_environment=from_environment, database_url=database_url, app=app_name
+    )
