@@ -24,7 +24,7 @@ import psycopg
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
-from . import events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
+from . import events, messaging, outage, seed_mistakes, streaming, wakeup, worker  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
@@ -176,8 +176,10 @@ async def start(app: str, *, database_url: str | None = None, quiet: bool = Fals
 
 
 def shutdown() -> None:
-    """Stop DBOS in this process and release the database for other processes."""
+    """Stop DBOS in this process, and any crash worker it started (wfcomm_helpers.worker),
+    and release the database for other processes."""
     global _current
+    worker.stop_all_workers()
     if _current is None:
         return
     runtime, _current = _current, None
