@@ -170,3 +170,23 @@ async def test_twenty_kills_and_restarts_leave_no_duplicate_and_no_process(app):
 
 async def _more(wid: str, count: int) -> bool:
     return len(await step_names(wid)) > count
+
+
+async def test_postgres_worker_killed_mid_step_reruns_that_step_only(data_dir, pg_url):
+    await wfcomm_helpers.start("events", database_url=pg_url, quiet=True)
+    try:
+        await worker.start_worker("events", database_url=pg_url)
+        wid = await worker.run_on_worker("events", 2, fib_base=31)
+        await until(lambda: _running(wid, 31), "fib(31) to start", 60)
+        await worker.kill_worker("events")
+        await worker.start_worker("events", database_url=pg_url)
+        report = await prove("events", wid, 2, fib_base=31)
+        assert report.ok, str(report)
+        assert [(r.n, r.ended is not None) for r in report.executions] == [
+            (31, False),
+            (31, True),
+            (32, True),
+        ]
+    finally:
+        wfcomm_helpers.shutdown()
+    assert worker_processes() == []

@@ -63,6 +63,8 @@ class _Worker:
     #: (epoch seconds, "started" | "killed" | "stopped"), for the timeline's worker lane.
     history: list[tuple[float, str]] = field(default_factory=list)
     client: Any = None
+    #: The database URL the worker was started on (the client enqueues there).
+    url: str | None = None
 
 
 _workers: dict[str, _Worker] = {}
@@ -142,8 +144,11 @@ async def start_worker(pattern: str, *, database_url: str | None = None) -> Work
         return WorkerStatus(pattern, True, pid, f"{pattern} worker already running (pid {pid}).")
     spec = worker.spec
     target = database_target(spec.kernel_app, database_url)
-    if target.sqlite_path is not None:
-        target.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    spec.pid_file.parent.mkdir(parents=True, exist_ok=True)  # the data folder, also for Postgres
+    if worker.url not in (None, target.url) and worker.client is not None:
+        worker.client.destroy()
+        worker.client = None
+    worker.url = target.url
     stale = await _stop_stale(spec)
     spec.pid_file.unlink(missing_ok=True)
     with spec.log_file.open("ab") as log:
@@ -227,14 +232,15 @@ def stop_all_workers() -> None:
             worker.client = None
 
 
-def worker_client(pattern: str, *, database_url: str | None = None) -> Any:
-    """A ``DBOSClient`` acting for the worker's app (cached): what enqueues onto its queue."""
+def worker_client(pattern: str) -> Any:
+    """A ``DBOSClient`` acting for the worker's app (cached) on the database the worker was
+    last started on (default: the notebook's): what enqueues onto the worker's queue."""
     from dbos import DBOSClient
 
     worker = _worker(pattern)
     if worker.client is None:
-        target = database_target(worker.spec.kernel_app, database_url)
-        worker.client = DBOSClient(system_database_url=target.url, application_name=worker.spec.app)
+        url = worker.url or database_target(worker.spec.kernel_app).url
+        worker.client = DBOSClient(system_database_url=url, application_name=worker.spec.app)
     return worker.client
 
 

@@ -52,8 +52,15 @@ class WorkerSpec:
 
     @property
     def app(self) -> str:
-        """``wfcomm-events-worker``: the worker's DBOS application name and queue."""
-        return app_name(self.pattern) + "-worker"
+        """``wfcomm-events-worker``: the worker's DBOS application name and queue. With a
+        WFCOMM_EXECUTOR_ID (workshop learners on one PostgreSQL server) the id is part of it:
+        DBOS hands a recovered workflow to any process of its app, so each learner's worker
+        needs an app of its own."""
+        learner = executor_id()
+        if learner == "local":
+            return app_name(self.pattern) + "-worker"
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in learner)
+        return f"{app_name(self.pattern)}-{safe}-worker"
 
     @property
     def kernel_app(self) -> str:
