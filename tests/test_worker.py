@@ -158,3 +158,11 @@ def test_no_event_loop_is_held(data_dir):
 
     assert asyncio.run(main()) > 10
     worker.stop_all_workers()
+
+
+async def test_two_quick_starts_make_one_worker(events_app):
+    first, second = await asyncio.gather(
+        worker.start_worker("events"), worker.start_worker("events")
+    )
+    assert str(second) == "The events worker is starting or stopping: wait a moment."
+    assert first.running and [p.pid for p in worker_processes()] == [first.pid]

@@ -105,20 +105,29 @@ def _check_steps(report: DurabilityReport, n_steps: int, fib_base: int) -> None:
         outputs == expected_results(n_steps, fib_base),
         f"{len(outputs)} CPU step results recorded, expected {n_steps}, each the right value",
     )
+    ordinal = worker_ordinals(report.executions)
     runs: dict[int, list[Execution]] = defaultdict(list)
     for run in report.executions:
         runs[run.n].append(run)
     for n, attempts in sorted(runs.items()):
         finished = [run for run in attempts if run.ended is not None]
+        where = [f"worker {ordinal[run.pid]}" for run in attempts]
         if len(attempts) == 1:
-            report.check(bool(finished), f"fib({n}) ran once (process {attempts[0].pid})")
+            report.check(bool(finished), f"fib({n}) ran once ({where[0]})")
         else:
-            pids = ", ".join(str(run.pid) for run in attempts)
             report.check(
                 len(finished) == 1,
-                f"fib({n}) was running when its worker died: it ran again ({len(attempts)} "
-                f"executions, processes {pids}); steps are at-least-once",
+                f"fib({n}) was running when {where[0]} died: it ran again in {where[-1]} "
+                f"({len(attempts)} executions); steps are at-least-once",
             )
+
+
+def worker_ordinals(executions: list[Execution]) -> dict[int, int]:
+    """pid -> 1, 2, ... in order of first execution: lines that read the same every run."""
+    ordinal: dict[int, int] = {}
+    for run in executions:
+        ordinal.setdefault(run.pid, len(ordinal) + 1)
+    return ordinal
 
 
 def _check_events(
@@ -151,11 +160,7 @@ def _check_messaging(
         )
     deadlines = [s for s in report.named(SLEEP) if s["function_id"] == _recv_id(recvs) + 1]
     if deadlines:
-        deadline = float(deadlines[0]["output"])
-        report.check(
-            len(deadlines) == 1,
-            f"the recv deadline was recorded once ({deadline:.1f}, epoch s) and kept",
-        )
+        report.check(len(deadlines) == 1, "the recv deadline was recorded once, and kept")
 
 
 def _recv_id(recvs: list[dict[str, Any]]) -> int:

@@ -65,6 +65,8 @@ class _Worker:
     client: Any = None
     #: The database URL the worker was started on (the client enqueues there).
     url: str | None = None
+    #: True while a start or a kill is under way: a second click gets a notice, not a race.
+    busy: bool = False
 
 
 _workers: dict[str, _Worker] = {}
@@ -139,10 +141,26 @@ async def start_worker(pattern: str, *, database_url: str | None = None) -> Work
     ``WFCOMM_DATABASE_URL``). Raises :class:`WorkerError` with the log's last line if the
     worker exits before it is ready."""
     worker = _worker(pattern)
+    if worker.busy:
+        return _busy_notice(pattern)
     if _alive(worker):
         pid = worker.process.pid  # type: ignore[union-attr]
         return WorkerStatus(pattern, True, pid, f"{pattern} worker already running (pid {pid}).")
-    spec = worker.spec
+    worker.busy = True
+    try:
+        return await _start(worker, database_url)
+    finally:
+        worker.busy = False
+
+
+def _busy_notice(pattern: str) -> WorkerStatus:
+    return WorkerStatus(
+        pattern, False, None, f"The {pattern} worker is starting or stopping: wait a moment."
+    )
+
+
+async def _start(worker: _Worker, database_url: str | None) -> WorkerStatus:
+    spec, pattern = worker.spec, worker.spec.pattern
     target = database_target(spec.kernel_app, database_url)
     spec.pid_file.parent.mkdir(parents=True, exist_ok=True)  # the data folder, also for Postgres
     if worker.url not in (None, target.url) and worker.client is not None:
@@ -210,6 +228,8 @@ async def kill_worker(pattern: str) -> WorkerStatus:
     """SIGKILL the pattern's worker, as a crash would: no clean-up runs in it, its workflows
     stay PENDING until a worker starts again. A notice if none runs."""
     worker = _worker(pattern)
+    if worker.busy:
+        return _busy_notice(pattern)
     if not _alive(worker):
         stale = await _stop_stale(worker.spec)
         return WorkerStatus(pattern, False, None, f"No {pattern} worker is running{stale}.")
