@@ -26,7 +26,7 @@ from dbos import DBOS, DBOSConfig
 from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
-from . import dbos_private, events, messaging, outage, seed_mistakes, streaming, wakeup  # noqa: F401  (registers the workflows before launch)
+from . import dbos_private, events, messaging, outage, seed_mistakes, streaming, wakeup, worker  # noqa: F401  (registers the workflows before launch)
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,
@@ -250,8 +250,10 @@ def on_shutdown(callback: Callable[[], object]) -> None:
 
 
 def shutdown() -> None:
-    """Stop DBOS in this process and release the database for other processes."""
+    """Stop DBOS in this process, and any crash worker it started (wfcomm_helpers.worker),
+    and release the database for other processes."""
     global _current
+    worker.stop_all_workers()
     if _current is None:
         return
     runtime, _current = _current, None

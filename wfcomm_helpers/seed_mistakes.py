@@ -60,12 +60,18 @@ class LoopLagRun:
     max_lag_ms: float
     #: How long a tiny events workflow started alongside took to finish.
     other_workflow_ms: float
+    #: Every lag sample (ms), one per LAG_INTERVAL_MS, for a plot (wfcomm_helpers.timeline).
+    samples_ms: tuple[float, ...] = ()
 
     def line(self) -> str:
         return (
             f"{self.label}: ran {self.seconds:.2f} s, loop lag up to {self.max_lag_ms:.0f} ms, "
             f"a 1-step workflow started alongside took {self.other_workflow_ms:.0f} ms"
         )
+
+
+#: How often the loop-lag comparison samples the loop (ms).
+LAG_INTERVAL_MS = 5.0
 
 
 async def _start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
@@ -76,7 +82,7 @@ async def _start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
 
 
 async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
-    monitor = LoopLagMonitor(interval=0.005).start()
+    monitor = LoopLagMonitor(interval=LAG_INTERVAL_MS / 1000, keep=100_000).start()
     await asyncio.sleep(0.02)  # let the monitor take its first samples
     monitor.reset()
     began = time.perf_counter()
@@ -88,7 +94,7 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     seconds = time.perf_counter() - began
     await asyncio.sleep(0.02)
     monitor.stop()
-    return LoopLagRun(label, seconds, monitor.max_ms, other_ms)
+    return LoopLagRun(label, seconds, monitor.max_ms, other_ms, tuple(monitor.samples_ms))
 
 
 async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLagRun, LoopLagRun]:
