@@ -63,7 +63,17 @@ def lab_command(python: str, rest: list[str]) -> list[str]:
     """JupyterLab serving the kit's folder (README, docs, notebooks; terminals start there),
     opening the first notebook unless ``rest`` names something else."""
     names_one = any(not arg.startswith("-") and (ROOT / arg).exists() for arg in rest)
-    args = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", *rest]
+    # A login shell (what Jupyter starts when it has no terminal, as under a service or CI)
+    # would reset PATH from /etc/profile and lose the kit's .venv: name the shell plainly.
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    args = [
+        python,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--ServerApp.terminado_settings=shell_command={shell}",
+        *rest,
+    ]
     if not names_one:
         args.append(str(ROOT / FIRST_NOTEBOOK))
     if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -286,7 +286,11 @@ def wait_cells_ran(cells: Locator, timeout: float = 120_000, limit: int | None =
     count = prompts.count() if limit is None else limit
     assert count > 0, "no code cells to wait for"
     for index in range(count):
-        expect(prompts.nth(index)).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=timeout)
+        try:
+            expect(prompts.nth(index)).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=timeout)
+        except AssertionError:
+            assert_no_error_outputs(cells)  # a run that stopped at an error: name that cell
+            raise
     page = cells.page
     expect(page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
         timeout=timeout

@@ -9,6 +9,7 @@ from . import keepalive
 from .hops import PATHS
 from .stats import ratio
 from .suite import (
+    NOT_RUN,
     TARGET_IDLE_CPU,
     TARGET_LEARNER_P95_MS,
     TARGET_LOAD,
@@ -358,7 +359,7 @@ def render(data: dict[str, Any]) -> str:
         "",
         "## `wfcomm serve`: keep-alive answers (ms)",
         "",
-        *keepalive.table(data["keep_alive"]),
+        *measured(data.get("keep_alive", {NOT_RUN: "not in this run"}), keepalive.table),
         "",
         "## Run All of each notebook on a fresh database",
         "",

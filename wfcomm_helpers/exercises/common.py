@@ -108,6 +108,16 @@ def compare(exercise: str, got: Any, expected: Any, what: str) -> CheckResult:
     return CheckResult(exercise, False, f"expected {what} to be {expected!r}, got {got!r}.")
 
 
+async def cancel(handle: Any) -> None:
+    """Cancel a check's workflow and take its handle's outcome, so the cancellation is never
+    printed later as "Task exception was never retrieved" in some other cell."""
+    await DBOS.cancel_workflow_async(handle.workflow_id)
+    try:
+        await asyncio.wait_for(handle.get_result(), CHECK_TIMEOUT_SECONDS)
+    except Exception:  # DBOS raises DBOSAwaitedWorkflowCancelledError: that is the point
+        pass
+
+
 async def start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
     """Start a check's workflow in this process and keep the handle (its get_result awaits the
     task; a retrieved handle would poll the database once a second)."""
@@ -119,6 +129,9 @@ async def start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
 
 #: The learner's functions by token, for the host workflow to find (this process only).
 _BODIES: dict[str, Callable[..., Awaitable[Any]]] = {}
+#: What the learner's code raised, by host workflow id: reported in one line by the check
+#: (raised inside the workflow, DBOS would log it as a full traceback on stderr).
+_RAISED: dict[str, Exception] = {}
 #: The event the host sets when the learner's code has returned.
 BODY_DONE_EVENT = "exercise_body_done"
 
@@ -127,8 +140,13 @@ BODY_DONE_EVENT = "exercise_body_done"
 async def exercise_host_workflow(token: str, args: list[Any], hold_seconds: float) -> Any:
     """Runs the learner's ``async def`` body as this workflow's code, then (``hold_seconds`` > 0)
     stays running until the check says "end" on CHECK_TOPIC, so a reader can tell a closed
-    stream from a workflow that merely ended."""
-    result = await _BODIES[token](*args)
+    stream from a workflow that merely ended. What the learner's code raises ends the workflow
+    with ``None``, kept in ``_RAISED`` for :func:`host_result` to report."""
+    try:
+        result = await _BODIES[token](*args)
+    except Exception as exc:
+        _RAISED[str(DBOS.workflow_id)] = exc
+        return None
     await DBOS.set_event_async(BODY_DONE_EVENT, True)
     if hold_seconds:
         await DBOS.recv_async(CHECK_TOPIC, hold_seconds)
@@ -162,11 +180,14 @@ async def host_result(exercise: str, handle: Any, limit: float) -> tuple[Any, Ch
     # Shielded (a timeout must not cancel the workflow's own task); its outcome is read here.
     waiter.add_done_callback(lambda done: done.cancelled() or done.exception())
     try:
-        return await asyncio.wait_for(asyncio.shield(waiter), limit), None
+        result = await asyncio.wait_for(asyncio.shield(waiter), limit)
     except asyncio.TimeoutError:
-        await DBOS.cancel_workflow_async(handle.workflow_id)
+        await cancel(handle)
         return None, CheckResult(
             exercise, False, f"the workflow was still running after {limit:g} s"
         )
     except Exception as exc:
         return None, raised(exercise, exc, "the workflow")
+    if (exc := _RAISED.pop(handle.workflow_id, None)) is not None:
+        return None, raised(exercise, exc, "the workflow")
+    return result, None

@@ -16,6 +16,7 @@ from .common import (
     CHECK_TOPIC,
     CheckResult,
     call,
+    cancel,
     compare,
     host,
     host_result,
@@ -96,7 +97,7 @@ async def check_1_1(current_status: Callable[[str], Awaitable[Any]]) -> CheckRes
         got, seconds, failed = await call("1.1", current_status, wid, limit=2 * NO_WAIT_SECONDS)
         verdict = failed or _status_verdict(got, seconds, expected)
         if verdict:
-            await DBOS.cancel_workflow_async(wid)
+            await cancel(handle)
             return verdict
     return CheckResult("1.1", True, "None before any status, then each status as it was set.")
 

@@ -17,6 +17,7 @@ from .common import (
     CheckResult,
     body_done,
     call,
+    cancel,
     compare,
     host,
     host_result,
@@ -93,7 +94,7 @@ async def check_3_1(read_from: Callable[[str, int], Awaitable[list[Any]]]) -> Ch
     got, _, failed = await call(
         "3.1", read_from, handle.workflow_id, 1, limit=NO_WAIT_LIMIT_SECONDS
     )
-    await DBOS.cancel_workflow_async(handle.workflow_id)
+    await cancel(handle)
     if verdict := _named_wait(failed) or _offset_verdict(got, values, 1):
         return verdict
     finished = await start(streaming_workflow, "exercise-streaming", CHECK_STEPS, CHECK_FIB_BASE)
