@@ -255,12 +255,12 @@ def stop_all_workers() -> None:
 def worker_client(pattern: str) -> Any:
     """A ``DBOSClient`` acting for the worker's app (cached) on the database the worker was
     last started on (default: the notebook's): what enqueues onto the worker's queue."""
-    from dbos import DBOSClient
+    from .lookup import AppClient
 
     worker = _worker(pattern)
     if worker.client is None:
         url = worker.url or database_target(worker.spec.kernel_app).url
-        worker.client = DBOSClient(system_database_url=url, application_name=worker.spec.app)
+        worker.client = AppClient(system_database_url=url, application_name=worker.spec.app)
     return worker.client
 
 
