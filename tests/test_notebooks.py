@@ -133,7 +133,7 @@ def test_notebook_follows_the_kit_structure(name):
         "## What's next",
         "Some questions to consider",
         "exercises.solution(",
-        "PLACE FOR THE CRASH-AND-RECOVER SECTION",
+        "## Crash it: durability you can see",
     ):
         assert phrase in text, phrase
     # The second-process cell runs the kit's command line without holding the loop: no `!`.

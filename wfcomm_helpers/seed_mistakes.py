@@ -8,6 +8,7 @@ learner can *see* each mistake happen instead of being told about it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import time
 from collections.abc import Callable
@@ -114,6 +115,38 @@ async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLa
 
 
 # --- Sync DBOS calls in a running loop ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldRead:
+    """The seed's synchronous ``get_event``, emulated: what it returned after holding the loop
+    ``held_seconds``, and how soon the async read had the result once the loop was free."""
+
+    value: Any
+    held_seconds: float
+    result_after_seconds: float
+
+    def line(self) -> str:
+        return (
+            f"sync get_event held the loop {self.held_seconds:.2f} s and returned {self.value!r}; "
+            f"with the loop free, get_event_async had the result {self.result_after_seconds:.2f} s later"
+        )
+
+
+async def get_event_holding_the_loop(timeout_seconds: float = 1.5) -> HeldRead:
+    """Start a one-step events workflow on this loop, then wait for its ``result`` the seed's
+    way: a blocking ``get_event`` that holds the loop (dbos 3.4 refuses it on the loop, so it
+    runs in a thread while the loop thread blocks on it). The workflow cannot run meanwhile:
+    the read waits its whole timeout and returns None."""
+    handle = await _start(events_workflow, "events", 1, 20, 0.2)  # pauses 0.2 s first
+    began = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        read = pool.submit(DBOS.get_event, handle.workflow_id, "result", timeout_seconds)
+        value = read.result()  # blocks the loop thread, as the seed's call did
+    held = time.perf_counter() - began
+    freed = time.perf_counter()
+    await DBOS.get_event_async(handle.workflow_id, "result", 30)
+    return HeldRead(value, held, time.perf_counter() - freed)
 
 
 def sync_call_error(call: Callable[[], Any]) -> str:

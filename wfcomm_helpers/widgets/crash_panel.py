@@ -119,7 +119,7 @@ class CrashPanel:
         self.status = widgets.HTML(value=self.model.status_line())
         self.status.add_class("wfcomm-crash-status")
         self.notice = widgets.Label(value="")
-        self.notice.add_class("wfcomm-notice")
+        self.notice.add_class("wfcomm-crash-notice")
         self.model.listeners.append(self.show)
         self.widget = widgets.VBox(
             [widgets.HBox(list(self.buttons.values())), self.status, self.notice]
