@@ -17,7 +17,6 @@ from .common import (
     CheckResult,
     body_done,
     call,
-    cancel,
     compare,
     host,
     host_result,
@@ -94,7 +93,8 @@ async def check_3_1(read_from: Callable[[str, int], Awaitable[list[Any]]]) -> Ch
     got, _, failed = await call(
         "3.1", read_from, handle.workflow_id, 1, limit=NO_WAIT_LIMIT_SECONDS
     )
-    await cancel(handle)
+    # The paused workflow is left to finish on its own (about 30 s): cancelled, DBOS would log
+    # a traceback into whichever cell runs then.
     if verdict := _named_wait(failed) or _offset_verdict(got, values, 1):
         return verdict
     finished = await start(streaming_workflow, "exercise-streaming", CHECK_STEPS, CHECK_FIB_BASE)
