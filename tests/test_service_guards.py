@@ -89,6 +89,20 @@ def test_a_request_from_another_sites_page_is_403_and_starts_nothing(http: httpx
     assert http.post("/start-workflow-events/page-start/1", headers=same_site).status_code == 200
 
 
+def test_a_page_whose_domain_points_at_loopback_is_403(http: httpx.Client) -> None:
+    """DNS rebinding: the page's own domain re-pointed at 127.0.0.1, so Origin matches Host."""
+    port = http.base_url.port
+    rebound = {"Host": f"attacker.example:{port}", "Origin": f"http://attacker.example:{port}"}
+    answer = http.post("/start-workflow-events/rebound-start/1", headers=rebound)
+    assert one_line(answer, 403, "ForeignHostError") == (
+        f"Refused a request for host 'attacker.example:{port}' on the loopback address: wfcomm "
+        "serve on 127.0.0.1 answers only requests for 127.0.0.1, localhost or [::1]."
+    )
+    assert http.get("/workflows/rebound-start").status_code == 404
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1"):
+        assert http.get("/health", headers={"Host": host}).status_code == 200, host
+
+
 def test_a_non_loopback_host_warns_in_one_line(tmp_path: Path) -> None:
     env = child_env(WFCOMM_DATA_DIR=str(tmp_path / "data"), WFCOMM_DATABASE_URL=None)
     running = cli_server(tmp_path, env, "--host", "0.0.0.0")

@@ -93,6 +93,19 @@ class CrossSiteRequestError(WfcommError):
         )
 
 
+class ForeignHostError(WfcommError):
+    """A request that reached the loopback address under another host name: a web page whose
+    domain was re-pointed at 127.0.0.1 (DNS rebinding), so its ``Origin`` matches its ``Host``."""
+
+    http_status = 403
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"Refused a request for host {host!r} on the loopback address: wfcomm serve on "
+            "127.0.0.1 answers only requests for 127.0.0.1, localhost or [::1]."
+        )
+
+
 class ServiceFailedError(WfcommError):
     """Something the service did not foresee; its log has the traceback."""
 
@@ -109,6 +122,7 @@ ERRORS: dict[str, type[WfcommError]] = {
         WrongWorkflowTypeError,
         UnsupportedMediaTypeError,
         CrossSiteRequestError,
+        ForeignHostError,
         DatabaseInUseError,
         DatabaseUnreachableError,
         NotStartedError,

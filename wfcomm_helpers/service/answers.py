@@ -3,6 +3,8 @@ error, ``{"detail": one line}``, and the error's name in the ``X-Wfcomm-Error`` 
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +13,7 @@ from ..contract import (
     ERROR_HEADER,
     JSON_MEDIA_TYPE,
     CrossSiteRequestError,
+    ForeignHostError,
     ServiceFailedError,
     UnsupportedMediaTypeError,
     error_name,
@@ -56,10 +59,33 @@ async def unforeseen(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _arrived_on_loopback(request: Request) -> bool:
+    server = request.scope.get("server") or ("", 0)
+    try:
+        return ipaddress.ip_address(str(server[0])).is_loopback
+    except ValueError:
+        return False
+
+
+def _names_loopback(host: str) -> bool:
+    """Whether a ``Host`` header (``name[:port]``) names this machine's loopback."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 async def refuse_foreign_requests(request: Request) -> None:
-    """A dependency of every route: a web page's request (its ``Origin`` names another site)
-    is 403, a body that is not JSON 415. A page can POST ``text/plain`` to 127.0.0.1 without
+    """A dependency of every route: a web page's request (its ``Origin`` names another site,
+    or its host name was re-pointed at 127.0.0.1) is 403, a body that is not JSON 415. A page can POST ``text/plain`` to 127.0.0.1 without
     a CORS preflight; it cannot send ``application/json`` without one."""
+    host = request.headers.get("host", "")
+    if _arrived_on_loopback(request) and not _names_loopback(host):
+        raise ForeignHostError(host)
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host')}":
         raise CrossSiteRequestError(origin)
