@@ -53,10 +53,19 @@ def test_a_cell_after_the_clean_up_cell_says_rerun_setup_in_one_line(kernel) -> 
     calls = [
         "from wfcomm_helpers import events\nawait events.start_events(1)",
         "from dbos import DBOS\nawait DBOS.get_event_async('some-id', 'status', 0)",
-        "from wfcomm_helpers import exercises\nawait exercises.check_1_1(exercises.solution_1_1)",
     ]
     for code in calls:
         out = kernel.run(code, allow_error=True)
         assert_one_failed_line(out, "NotStartedError: DBOS is not running in this process: ")
         assert "setup cell" in out.shown_error
+    # An exercise check answers as checks do: one "not yet" line, here naming the setup cell.
+    check = kernel.run(
+        "from wfcomm_helpers import exercises\nawait exercises.check_1_1(exercises.solution_1_1)"
+    )
+    assert check.data == [
+        {
+            "text/plain": "Exercise 1.1 ✘ not yet: DBOS is not running (the clean-up cell "
+            "stopped it): re-run the setup cell."
+        }
+    ], check
     assert kernel.run(SETUP).stdout.endswith("wfcomm-events.sqlite.\n")

@@ -20,6 +20,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from dbos import DBOS, DBOSConfig
@@ -334,14 +335,19 @@ def _install_process_hooks() -> None:
     _warn_when_the_database_is_deleted()
 
 
-def _warn_when_the_database_is_deleted() -> None:
-    """In IPython, before each cell: one line on stderr when the running app's SQLite file
-    is gone (see :meth:`Runtime.database_problem`). A ``stat`` per cell."""
+def _ipython() -> Any:
+    """The running IPython shell (a kernel's), or None outside IPython."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
-        return
-    shell = get_ipython()
+        return None
+    return get_ipython()
+
+
+def _warn_when_the_database_is_deleted() -> None:
+    """In IPython, before each cell: one line on stderr when the running app's SQLite file
+    is gone (see :meth:`Runtime.database_problem`). A ``stat`` per cell."""
+    shell = _ipython()
     if shell is None:
         return
 
@@ -358,11 +364,7 @@ def _explain_dbos_not_running() -> None:
     clean-up cell, or after a failed setup) shows :class:`NotStartedError`'s one line instead
     of DBOS's "No DBOS was created yet" traceback. Any other error keeps IPython's own display.
     Both go through ``showtraceback``, so the cell fails and Run All stops there."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency via ipykernel
-        return
-    shell = get_ipython()
+    shell = _ipython()
     if shell is None:
         return
 
