@@ -43,7 +43,8 @@ def test_the_learner_is_told_the_server_is_full(full_database: str, kernel_facto
         "import wfcomm_helpers\nawait wfcomm_helpers.start('messaging')", allow_error=True
     )
     shown = make_url(full_database).render_as_string(hide_password=True)
-    assert cell.stderr == f"DatabaseUnreachableError: {full_text(shown)}\n"
+    assert cell.status == "error", cell
+    assert cell.shown_error == f"DatabaseUnreachableError: {full_text(shown)}\n", cell
 
 
 @pytest.mark.parametrize("command", [["pending"], ["approve-all"], ["approve", "ada-wf"]])
@@ -61,5 +62,5 @@ def test_the_teacher_is_told_the_server_is_full(
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         "",
-        f"Error: {full_text(shown)}\n",
+        f"wfcomm: {full_text(shown)}\n",
     )

@@ -147,10 +147,23 @@ async def start_worker(pattern: str, *, database_url: str | None = None) -> Work
         pid = worker.process.pid  # type: ignore[union-attr]
         return WorkerStatus(pattern, True, pid, f"{pattern} worker already running (pid {pid}).")
     worker.busy = True
+    _stop_workers_at_exit()
     try:
         return await _start(worker, database_url)
     finally:
         worker.busy = False
+
+
+_exit_hook_installed = False
+
+
+def _stop_workers_at_exit() -> None:
+    """Once, at the first start (importing the kit changes nothing): stop every worker this
+    process started when the interpreter exits."""
+    global _exit_hook_installed
+    if not _exit_hook_installed:
+        _exit_hook_installed = True
+        atexit.register(stop_all_workers)
 
 
 def _busy_notice(pattern: str) -> WorkerStatus:
@@ -279,6 +292,3 @@ async def run_on_worker(
     }
     client = worker_client(pattern)
     return await starts[pattern](n_steps, workflow_id, backend=client, **options)
-
-
-atexit.register(stop_all_workers)
