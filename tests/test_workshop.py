@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from workshop_harness import read_line, start_learner
 
 pytestmark = pytest.mark.postgres
 
@@ -43,27 +44,10 @@ class Learner:
 
     def __init__(self, name: str, pg_url: str, data_dir: Path) -> None:
         self.name, self.workflow_id = name, f"{name}-wf"
-        env = {
-            **os.environ,
-            "WFCOMM_DATABASE_URL": pg_url,
-            "WFCOMM_EXECUTOR_ID": name,
-            "WFCOMM_DATA_DIR": str(data_dir),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", LEARNER, self.workflow_id],
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        self.proc = start_learner(LEARNER, name, pg_url, data_dir)
 
     def next_line(self) -> str:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"learner {self.name} died: {self.proc.communicate()[1]}")
-        return line.rstrip("\n")
+        return read_line(self.proc, self.name)
 
     def outcome(self) -> dict:
         return json.loads(self.next_line())

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from workshop_harness import read_line, start_learner
 
 pytestmark = pytest.mark.postgres
 
@@ -30,6 +31,7 @@ import asyncio, json, sys
 import wfcomm_helpers
 from wfcomm_helpers import messaging
 from wfcomm_helpers.lookup import workflow_result
+
 
 async def main():
     await wfcomm_helpers.start("messaging", quiet=True)
@@ -52,28 +54,11 @@ class Learner:
 
     def __init__(self, name: str, pg_url: str, data_dir: Path) -> None:
         self.name, self.workflow_id = name, f"{name}-wf"
-        env = {
-            **os.environ,
-            "WFCOMM_DATABASE_URL": pg_url,
-            "WFCOMM_EXECUTOR_ID": name,
-            "WFCOMM_DATA_DIR": str(data_dir),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", LEARNER, self.workflow_id],
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        self.proc = start_learner(LEARNER, name, pg_url, data_dir)
         self.expect("started")
 
     def expect(self, line: str) -> None:
-        assert self.proc.stdout is not None
-        got = self.proc.stdout.readline()
-        if not got:
-            raise AssertionError(f"learner {self.name} died: {self.proc.communicate()[1]}")
-        assert got.rstrip("\n") == line
+        assert read_line(self.proc, self.name) == line
 
     def ask(self, command: str) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
