@@ -20,7 +20,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from wfcomm_helpers.dbos_private import system_database
+from wfcomm_helpers.dbos_private import waiting_reader
 
 GATE, STREAM = "gate", "received"
 TOPICS = ("a", "b")
@@ -138,14 +138,13 @@ async def _until(condition: Any, what: str) -> None:
 
 async def _round_waits(workflow_id: str, i: int, topic: str) -> None:
     """Until round ``i``'s recv waits in DBOS, or has already returned."""
-    waiters = system_database().notifications_map
 
     async def ready() -> bool:
         events = await DBOS.get_all_events_async(workflow_id)
         if f"round-{i}" in events:
             return True
         # Round i-1's recv unregistered before "round" became i: a waiter now is round i's.
-        return events.get("round") == i and waiters.get(f"{workflow_id}::{topic}") is not None
+        return events.get("round") == i and waiting_reader("recv", workflow_id, topic) is not None
 
     await _until(ready, f"round {i}'s recv waits")
 
@@ -161,10 +160,9 @@ async def run(scenario: Scenario) -> Observed:
         return [value async for value in DBOS.read_stream_async(workflow_id, STREAM)]
 
     stream = asyncio.ensure_future(tail())
-    gate = system_database().notifications_map
 
     async def gated() -> bool:
-        return gate.get(f"{workflow_id}::{GATE}") is not None
+        return waiting_reader("recv", workflow_id, GATE) is not None
 
     await _until(gated, "the workflow waits at its gate")
     for item in scenario.early:

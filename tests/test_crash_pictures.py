@@ -7,11 +7,11 @@ pressed with ``Button.click()``, which runs the same handlers a person's click r
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
 from dbos import DBOS
+from test_durability import until
 from test_worker import worker_processes
 
 import wfcomm_helpers
@@ -47,16 +47,12 @@ async def test_panel_shows_pending_while_dead_and_recovered_after(events_app):
     await settle(panel)
     assert panel.notice.value.startswith("events worker already running (pid ")
     panel.buttons["Run workflow"].click()
-    while panel.model.workflow_id is None:  # the Run task sets it
-        await asyncio.sleep(0.01)
-    wid = panel.model.workflow_id
-    deadline = time.monotonic() + 60
-    while not any(r.ended is None for r in step_executions("events", wid)):
-        assert time.monotonic() < deadline, "fib(31) never started"
-        await asyncio.sleep(0.02)
+    wid = await until(lambda: panel.model.workflow_id, "the Run task to set the workflow id", 60)
+    await until(
+        lambda: any(r.ended is None for r in step_executions("events", wid)), "fib(31) to start", 60
+    )
     panel.buttons["Kill worker"].click()
-    while worker.worker_status("events").running:
-        await asyncio.sleep(0.01)
+    await until(lambda: not worker.worker_status("events").running, "the worker to die", 60)
     await panel.model.refresh()
     panel.model.changed()
     assert panel.model.workflow_status == "PENDING"

@@ -87,7 +87,7 @@ def owner_of(kind: str, where: str) -> Any:
         return importlib.import_module(where)
     sys_db = dbos_private.system_database()
     if where == "DBOS":
-        return importlib.import_module("dbos._dbos")._get_dbos_instance()
+        return dbos_private.dbos_instance()
     return type(sys_db) if kind == "class" else sys_db
 
 
@@ -130,7 +130,7 @@ async def test_install_without_a_private_name(
 async def test_a_raising_hook_fails_nothing(dbos_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The wake-up looks waiting readers up with the waiter maps' ``get``, which DBOS itself
     calls only on PostgreSQL: here only the kit's hook meets the error."""
-    waiter_maps = type(dbos_private.system_database().notifications_map)
+    waiter_maps = type(dbos_private.waiters("recv"))
 
     def changed_in_a_new_release(self: Any, key: str) -> Any:
         raise TypeError("get() takes a shard key now")
@@ -144,3 +144,34 @@ async def test_a_raising_hook_fails_nothing(dbos_app: Any, monkeypatch: pytest.M
         "is now off; readers wake on DBOS's poll or NOTIFY instead (slower, still correct)."
     ]
     assert not wakeup.is_installed()
+
+
+SHUTDOWN_LINE = "wfcomm: shutdown leaves async workflows running"
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+async def test_shutdown_without_the_workflow_task_set(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """``deleted``: the DBOS instance loses the set once its workflows ran (DBOS itself adds to
+    it while it starts one); ``renamed``: the kit looks for a name this DBOS does not have, from
+    the first start on. Either way shutdown says so in one line, and DBOS starts and runs every
+    pattern again."""
+    if how == "renamed":
+        monkeypatch.setattr(dbos_private, "TASKS_NAME", "_workflow_tasks_before_a_rename")
+    for _ in range(2):
+        await wfcomm_helpers.start("test", quiet=True)
+        try:
+            await run_every_pattern()
+        finally:
+            stderr = io.StringIO()
+            with monkeypatch.context() as release, redirect_stderr(stderr):
+                if how == "deleted":
+                    delete(release, dbos_private.dbos_instance(), dbos_private.TASKS_NAME)
+                wfcomm_helpers.shutdown()
+        err = stderr.getvalue()
+        assert [line for line in err.splitlines() if line.startswith("wfcomm:")] == [
+            f"{SHUTDOWN_LINE}, this DBOS release lacks DBOS.{dbos_private.TASKS_NAME}; one still "
+            "waiting may print an error when its wait ends (start() resumes it)."
+        ], err
+        assert "Traceback" not in err, err

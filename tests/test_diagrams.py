@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from dbos._schemas.system_database import SystemSchema  # no public list of the tables
+
+from wfcomm_helpers.dbos_private import system_tables  # no public list of the tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ("events", "messaging", "streaming")
@@ -43,5 +44,5 @@ def test_diagram_names_real_tables_and_three_lanes(pattern):
     assert ";" not in block, "a semicolon ends a Mermaid statement"
     named = set(TABLES.findall(text))
     assert named, "the diagram names no table"
-    real = {table.name for table in SystemSchema.metadata_obj.tables.values()}
+    real = system_tables()
     assert named <= real, named - real

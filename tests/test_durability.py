@@ -8,9 +8,10 @@ Every kill is synchronised on a record (a step, an event, a journal line, a stre
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import pytest
 from dbos import DBOS
@@ -18,17 +19,24 @@ from test_worker import worker_processes
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging, streaming, worker
-from wfcomm_helpers.durability import SLEEP, prove, step_executions
+from wfcomm_helpers.dbos_private import RECV_STEP, SLEEP_STEP
+from wfcomm_helpers.durability import prove, step_executions
 
 pytestmark = pytest.mark.timeout(300)
 
 
-async def until(condition: Callable[[], Awaitable[Any]], what: str, seconds: float = 90) -> Any:
+async def until(condition: Callable[[], Any], what: str, seconds: float = 90) -> Any:
+    """Until ``condition()`` (awaited if it returns an awaitable) is true; returns it. Fails
+    after ``seconds`` naming ``what``."""
     deadline = time.monotonic() + seconds
-    while not (found := await condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+    while True:
+        found = condition()
+        if inspect.isawaitable(found):
+            found = await found
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out after {seconds:g} s waiting for {what}"
         await asyncio.sleep(0.02)
-    return found
 
 
 async def step_names(wid: str) -> list[str]:
@@ -51,7 +59,9 @@ def only(pattern: str):
 @only("events")
 async def test_events_killed_before_the_first_step(app):
     wid = await worker.run_on_worker("events", 2, pause_seconds=1.0)
-    await until(lambda: _has(wid, SLEEP, absent="fibonacci_step"), "the pause before step 1", 60)
+    await until(
+        lambda: _has(wid, SLEEP_STEP, absent="fibonacci_step"), "the pause before step 1", 60
+    )
     await worker.kill_worker("events")
     await worker.start_worker("events")
     report = await prove("events", wid, 2)
@@ -107,7 +117,7 @@ async def test_recv_timeout_keeps_its_original_deadline_across_the_crash(app):
     timeout = 6.0
     wid = await worker.run_on_worker("messaging", 1, timeout_seconds=timeout)
     await DBOS.get_event_async(wid, messaging.WAITING_EVENT, 60)
-    await until(lambda: _has(wid, SLEEP), "the recv deadline record", 60)
+    await until(lambda: _has(wid, SLEEP_STEP), "the recv deadline record", 60)
     await worker.kill_worker("messaging")
     await asyncio.sleep(2.0)  # not synchronisation: the worker stays down 2 s of the 6
     restarted = time.time()
@@ -115,7 +125,7 @@ async def test_recv_timeout_keeps_its_original_deadline_across_the_crash(app):
     report = await prove("messaging", wid, 1, decision=None)
     assert report.ok, str(report)
     steps = await DBOS.list_workflow_steps_async(wid)
-    recv = next(s for s in steps if s["function_name"] == "DBOS.recv")
+    recv = next(s for s in steps if s["function_name"] == RECV_STEP)
     deadline = float(
         next(s for s in steps if s["function_id"] == recv["function_id"] + 1)["output"]
     )

@@ -17,7 +17,7 @@ from dbos import DBOS, SetWorkflowID
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging, runtime, wakeup
-from wfcomm_helpers.dbos_private import system_database
+from wfcomm_helpers.dbos_private import polling_interval_sec, waiting_reader
 
 SLOW_POLL_SEC = 30.0
 DEADLINE_SEC = 10.0
@@ -45,17 +45,17 @@ async def slow_poll_app(
 ) -> AsyncIterator[runtime.Runtime]:
     monkeypatch.setenv("WFCOMM_SQLITE_POLL_SEC", str(SLOW_POLL_SEC))
     app = await wfcomm_helpers.start("test", quiet=True)
-    assert system_database()._notification_listener_polling_interval_sec == SLOW_POLL_SEC
+    assert polling_interval_sec() == SLOW_POLL_SEC
     yield app
     wfcomm_helpers.shutdown()
 
 
-async def registered(waiters: Any, payload: str, previous: Any = None) -> Any:
-    """Until DBOS lists a waiter under ``payload`` (the reader is blocked, not reading) other
-    than ``previous``; returns it."""
+async def registered(kind: str, workflow_id: str, key: str, previous: Any = None) -> Any:
+    """Until DBOS lists a waiting reader of ``kind`` for ``key`` of ``workflow_id`` (the reader
+    is blocked, not reading) other than ``previous``; returns it."""
     deadline = time.monotonic() + DEADLINE_SEC
-    while (signal := waiters.get(payload)) is None or signal is previous:
-        assert time.monotonic() < deadline, f"no new reader registered for {payload}"
+    while (signal := waiting_reader(kind, workflow_id, key)) is None or signal is previous:
+        assert time.monotonic() < deadline, f"no new {kind} reader registered for {key}"
         await asyncio.sleep(0.001)
     return signal
 
@@ -64,7 +64,7 @@ async def start_gated() -> str:
     wid = f"gated-{time.time_ns()}"
     with SetWorkflowID(wid):
         await DBOS.start_workflow_async(gated_writer)
-    await registered(system_database().notifications_map, f"{wid}::{GO}")
+    await registered("recv", wid, GO)
     return wid
 
 
@@ -82,11 +82,9 @@ async def test_each_pattern_wakes_a_waiting_reader_at_commit(
     slow_poll_app: runtime.Runtime,
 ) -> None:
     """One test, not three: stopping DBOS waits up to 10 s for the sleeping 30 s poller."""
-    sys_db = system_database()
-
     # send -> waiting recv (the messaging notebook's workflow)
     wid = await messaging.start_messaging(1, timeout_seconds=60)
-    await registered(sys_db.notifications_map, f"{wid}::{messaging.TOPIC}")
+    await registered("recv", wid, messaging.TOPIC)
     await messaging.send_decision(wid, approved=True)
     handle = await DBOS.retrieve_workflow_async(wid)
     result = await asyncio.wait_for(handle.get_result(), DEADLINE_SEC)
@@ -95,7 +93,7 @@ async def test_each_pattern_wakes_a_waiting_reader_at_commit(
     # set_event -> waiting get_event
     wid = await start_gated()
     reader = asyncio.ensure_future(DBOS.get_event_async(wid, KEY, 60))
-    await registered(sys_db.workflow_events_map, f"{wid}::{KEY}")
+    await registered("event", wid, KEY)
     await DBOS.send_async(wid, None, GO)
     assert await asyncio.wait_for(reader, DEADLINE_SEC) == "set"
 
@@ -106,7 +104,7 @@ async def test_each_pattern_wakes_a_waiting_reader_at_commit(
         return [value async for value in DBOS.read_stream_async(wid, KEY)]
 
     stream_reader = asyncio.ensure_future(tail())
-    await registered(sys_db.streams_map, f"{wid}::{KEY}")
+    await registered("stream", wid, KEY)
     await DBOS.send_async(wid, None, GO)
     assert await asyncio.wait_for(stream_reader, DEADLINE_SEC) == ["written"]
 
@@ -123,10 +121,9 @@ async def test_back_to_back_messages_each_arrive_once_in_order(
     wid = f"counting-{time.time_ns()}"
     with SetWorkflowID(wid):
         handle = await DBOS.start_workflow_async(counting_receiver, n)
-    sys_db = system_database()
     waiting = None
     for i in range(n):
-        waiting = await registered(sys_db.notifications_map, f"{wid}::{GO}", waiting)
+        waiting = await registered("recv", wid, GO, waiting)
         await DBOS.send_async(wid, i, GO)
     assert await asyncio.wait_for(handle.get_result(), 60) == list(range(n))
 
@@ -152,10 +149,9 @@ async def test_a_retried_send_that_stores_nothing_wakes_nobody(
     wid = f"timed-{time.time_ns()}"
     with SetWorkflowID(wid):
         handle = await DBOS.start_workflow_async(timed_receiver, timeout)
-    waiters = system_database().notifications_map
-    first = await registered(waiters, f"{wid}::{GO}")
+    first = await registered("recv", wid, GO)
     await DBOS.send_async(wid, "M1", GO, idempotency_key="K")
-    await registered(waiters, f"{wid}::{GO}", first)
+    await registered("recv", wid, GO, first)
     await DBOS.send_async(wid, "M1", GO, idempotency_key="K")  # the retry: DBOS stores nothing
     (value1, _), (value2, waited) = await asyncio.wait_for(handle.get_result(), 30)
     assert (value1, value2) == ("M1", None)

@@ -2,7 +2,7 @@
 
 DBOS has no public hook for "this process just committed a value", so the same-process
 wake-up (:mod:`wfcomm_helpers.wakeup`) reaches into DBOS's system database; and DBOS records
-its own operations as steps under internal names, which ``wfcomm workshop`` reads. Nothing
+its own operations as steps under internal names, which the durability proof counts. Nothing
 else in the package may import ``dbos._...`` or touch ``_sys_db``.
 
 Checked against dbos 3.4.0 (the version installed when this module was written). It relies on:
@@ -16,6 +16,9 @@ Checked against dbos 3.4.0 (the version installed when this module was written).
 - ``SystemDatabase.send_bulk(messages, ...)``: every send of this process (``DBOS.send``,
   in or out of a workflow), one transaction; each message has ``.destination_id`` and
   ``.topic`` (``None`` stored as ``dbos._sys_db._dbos_null_topic``).
+- ``SystemDatabase._notification_listener_polling_interval_sec`` and
+  ``dbos._schemas.system_database.SystemSchema``: read by tests only (the poll interval the
+  kit set; the table names the diagrams use).
 - ``SystemDatabase.recv_check(workflow_id, topic, signal)``: DBOS's own poll of one ``recv``
   key: it calls ``signal.set()`` only if an unconsumed message is stored for it.
 - ``notifications_map``, ``workflow_events_map``, ``streams_map``: the waiting readers,
@@ -23,7 +26,8 @@ Checked against dbos 3.4.0 (the version installed when this module was written).
 - That instance's ``_workflow_tasks``: the asyncio tasks of the async workflows it runs, which
   ``DBOS.destroy()`` leaves running (:func:`workflow_tasks`, used by the kit's ``shutdown()``).
 - The step names DBOS records (``function_name`` in ``list_workflow_steps``):
-  ``DBOS.setEvent``, ``DBOS.recv``, ``DBOS.sleep``.
+  ``DBOS.setEvent``, ``DBOS.recv``, ``DBOS.sleep`` (the recv's durable deadline, recorded
+  right after the recv), ``DBOS.writeStream``, ``DBOS.closeStream``.
 
 The guard: :func:`hook_commits` looks every name up before it changes anything and raises
 :class:`PrivateNameMissing` (one line, naming what is missing) if one is gone, so the caller
@@ -41,8 +45,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-#: Step names DBOS records for its own operations (``list_workflow_steps``' "function_name").
+#: Step names DBOS records for its own operations (``list_workflow_steps``' "function_name"),
+#: which the durability proof (:mod:`wfcomm_helpers.durability`) counts.
 SET_EVENT_STEP, RECV_STEP, SLEEP_STEP = "DBOS.setEvent", "DBOS.recv", "DBOS.sleep"
+WRITE_STREAM_STEP, CLOSE_STREAM_STEP = "DBOS.writeStream", "DBOS.closeStream"
 
 #: Module-level private names, as (module, name).
 MODULE_NAMES = (
@@ -53,6 +59,10 @@ MODULE_NAMES = (
 )
 #: The DBOS instance's private attribute holding its system database.
 INSTANCE_NAME = "_sys_db"
+#: The DBOS instance's private attribute holding its async workflows' tasks.
+TASKS_NAME = "_workflow_tasks"
+#: DBOS's maps of waiting readers, by kind of reader.
+WAITER_MAPS = {"recv": "notifications_map", "event": "workflow_events_map", "stream": "streams_map"}
 #: What the kit uses of the system database (methods and waiter maps).
 SYSTEM_DATABASE_NAMES = (
     "_signal_notification",
@@ -80,10 +90,15 @@ def _module_name(module: str, name: str) -> Any:
         raise PrivateNameMissing(f"{module}.{name}") from None
 
 
+def dbos_instance() -> Any:
+    """The DBOS instance of this process (DBOS raises when none was created);
+    :class:`PrivateNameMissing` if DBOS moved the name."""
+    return _module_name("dbos._dbos", "_get_dbos_instance")()
+
+
 def system_database() -> Any:
     """The launched DBOS's ``SystemDatabase``; :class:`PrivateNameMissing` if DBOS moved it."""
-    instance = _module_name("dbos._dbos", "_get_dbos_instance")()
-    sys_db = getattr(instance, INSTANCE_NAME, None)
+    sys_db = getattr(dbos_instance(), INSTANCE_NAME, None)
     if sys_db is None:
         raise PrivateNameMissing(f"DBOS.{INSTANCE_NAME}")
     missing = [name for name in SYSTEM_DATABASE_NAMES if not hasattr(sys_db, name)]
@@ -97,15 +112,39 @@ def workflow_tasks() -> list[Any]:
     possibly done); ``[]`` when no DBOS instance exists. :class:`PrivateNameMissing` if DBOS
     moved the name."""
     try:
-        instance = _module_name("dbos._dbos", "_get_dbos_instance")()
+        instance = dbos_instance()
     except PrivateNameMissing:
         raise
     except Exception:  # no DBOS instance (DBOS raises when none was created)
         return []
-    tasks = getattr(instance, "_workflow_tasks", None)
+    tasks = getattr(instance, TASKS_NAME, None)
     if tasks is None:
-        raise PrivateNameMissing("DBOS._workflow_tasks")
+        raise PrivateNameMissing(f"DBOS.{TASKS_NAME}")
     return list(tasks)
+
+
+def waiters(kind: str) -> Any:
+    """DBOS's map of this process's waiting readers of ``kind`` (a key of :data:`WAITER_MAPS`):
+    ``.get("<workflow id>::<key>")`` gives None or the waiting reader's signal."""
+    return getattr(system_database(), WAITER_MAPS[kind])
+
+
+def waiting_reader(kind: str, workflow_id: str, key: str) -> Any:
+    """The signal of the reader of ``key`` (a recv topic, an event or a stream key) of
+    ``workflow_id`` that waits in this process now, or None when none waits. Each wait
+    registers a new signal object, so two waits in a row are not the same object."""
+    return waiters(kind).get(f"{workflow_id}::{key}")
+
+
+def polling_interval_sec() -> float:
+    """How often (seconds) the launched DBOS polls for new values on SQLite."""
+    return float(system_database()._notification_listener_polling_interval_sec)
+
+
+def system_tables() -> set[str]:
+    """The names of the tables in DBOS's system-database schema (there is no public list)."""
+    schema = _module_name("dbos._schemas.system_database", "SystemSchema")
+    return {table.name for table in schema.metadata_obj.tables.values()}
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,19 @@ from typing import Any
 
 from dbos import DBOS
 
+from .dbos_private import (
+    CLOSE_STREAM_STEP,
+    RECV_STEP,
+    SET_EVENT_STEP,
+    SLEEP_STEP,
+    WRITE_STREAM_STEP,
+)
 from .demos import check_stream, expected_results
 from .errors import WfcommError
 from .lookup import workflow_result
 from .worker_process import WorkerSpec
 
-SET_EVENT, RECV, SLEEP = "DBOS.setEvent", "DBOS.recv", "DBOS.sleep"
-WRITE_STREAM, CLOSE_STREAM, CPU_STEP = "DBOS.writeStream", "DBOS.closeStream", "fibonacci_step"
+CPU_STEP = "fibonacci_step"
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ def worker_ordinals(executions: list[Execution]) -> dict[int, int]:
 def _check_events(
     report: DurabilityReport, final: dict[str, Any], n_steps: int, fib_base: int
 ) -> None:
-    calls = len(report.named(SET_EVENT))
+    calls = len(report.named(SET_EVENT_STEP))
     want = 2 + 2 * n_steps + 3
     report.check(calls == want, f"{calls} set_event records, one per call ({want}): no duplicate")
     results = {"total_steps": n_steps, "results": expected_results(n_steps, fib_base)}
@@ -147,7 +153,7 @@ def _check_events(
 def _check_messaging(
     report: DurabilityReport, decision: dict[str, Any] | None, sent_at: float | None
 ) -> None:
-    recvs = report.named(RECV)
+    recvs = report.named(RECV_STEP)
     got = recvs[0]["output"] if len(recvs) == 1 else None
     report.check(
         len(recvs) == 1 and got == decision,
@@ -158,7 +164,7 @@ def _check_messaging(
             recvs[0]["completed_at_epoch_ms"] / 1000 >= sent_at,
             "the decision sent while the worker was down was received after the restart",
         )
-    deadlines = [s for s in report.named(SLEEP) if s["function_id"] == _recv_id(recvs) + 1]
+    deadlines = [s for s in report.named(SLEEP_STEP) if s["function_id"] == _recv_id(recvs) + 1]
     if deadlines:
         report.check(len(deadlines) == 1, "the recv deadline was recorded once, and kept")
 
@@ -180,9 +186,9 @@ def _check_stream(
         report.check(True, f"all {len(seen)} values (2N+2) in order, then the stream closed")
     except WfcommError as exc:
         report.check(False, str(exc))
-    writes = len(report.named(WRITE_STREAM))
+    writes = len(report.named(WRITE_STREAM_STEP))
     report.check(writes == len(seen), f"{writes} stream-write records: none written twice")
-    report.check(len(report.named(CLOSE_STREAM)) == 1, "the stream was closed once")
+    report.check(len(report.named(CLOSE_STREAM_STEP)) == 1, "the stream was closed once")
 
 
 async def prove(

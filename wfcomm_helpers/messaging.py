@@ -7,6 +7,7 @@ workflow is a *new* message every time, unless it carries an idempotency key.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from dbos import DBOS, error
@@ -18,8 +19,12 @@ from .lookup import Backend, start_workflow, workflow_summary
 
 TOPIC = "notification"
 DEFAULT_TIMEOUT_SECONDS = 60.0
-#: The event the workflow sets when it starts waiting, so a panel can show the countdown.
+#: The event the workflow sets when it starts waiting, so a panel can show the countdown and a
+#: teacher who waits since when: {"timeout_seconds": t, "since": epoch s, "deadline": epoch s}.
 WAITING_EVENT = "waiting"
+#: The event the workflow sets once its recv returned: {"received": bool, "at": epoch s}
+#: ("received" is False on a timeout). A workflow with this event waits no more.
+ANSWERED_EVENT = "answered"
 
 
 def cancelled(reason: str) -> dict[str, Any]:
@@ -53,8 +58,13 @@ async def messaging_workflow(
     Rejected, invalid or timed out -> {"status": "cancelled", ...}; DBOS still records the
     workflow as SUCCESS: "cancelled" is this workflow's answer, not DBOS's CANCELLED state.
     """
-    await DBOS.set_event_async(WAITING_EVENT, {"timeout_seconds": timeout_seconds})
+    since = time.time()  # recorded once: a recovered run replays the event, not this value
+    await DBOS.set_event_async(
+        WAITING_EVENT,
+        {"timeout_seconds": timeout_seconds, "since": since, "deadline": since + timeout_seconds},
+    )
     message = await DBOS.recv_async(TOPIC, timeout_seconds)
+    await DBOS.set_event_async(ANSWERED_EVENT, {"received": message is not None, "at": time.time()})
     reason = decide(message, timeout_seconds)
     if reason is not None:
         return cancelled(reason)

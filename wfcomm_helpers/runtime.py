@@ -274,11 +274,16 @@ def _stop_workflow_tasks() -> None:
     Cancelled, they write nothing and stay PENDING: the next ``start()`` recovers them.
 
     Relies on a private DBOS name (:func:`dbos_private.workflow_tasks`); without it, shutdown
-    goes on as DBOS's own. DBOS logs each cancellation as a warning: the ``dbos`` logger shows
-    only errors until the next ``start()`` sets it back."""
+    says so in one line on stderr and goes on as DBOS's own. DBOS logs each cancellation as a
+    warning: the ``dbos`` logger shows only errors until the next ``start()`` sets it back."""
     try:
         tasks = dbos_private.workflow_tasks()
-    except dbos_private.PrivateNameMissing:
+    except dbos_private.PrivateNameMissing as exc:
+        print(
+            f"wfcomm: shutdown leaves async workflows running, this DBOS release lacks {exc}; "
+            "one still waiting may print an error when its wait ends (start() resumes it).",
+            file=sys.stderr,
+        )
         return
     logging.getLogger("dbos").setLevel(logging.ERROR)
     for task in tasks:

@@ -27,7 +27,6 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from . import messaging
-from .dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
 from .errors import WfcommError
 from .guard import (
     advisory_lock_holders,
@@ -62,7 +61,9 @@ class WaitingWorkflow:
 
 async def waiting_workflows(backend: Backend, learner: str | None = None) -> list[WaitingWorkflow]:
     """Every PENDING messaging workflow that has announced it waits and has not received yet,
-    oldest first; ``learner`` keeps one executor id's."""
+    oldest first; ``learner`` keeps one executor id's. Reads only the workflow's own events
+    (:data:`messaging.WAITING_EVENT`, :data:`messaging.ANSWERED_EVENT`), so it works with
+    ``DBOS`` or a ``DBOSClient``."""
     found = await backend.list_workflows_async(
         name=messaging.WORKFLOW_NAME,
         status="PENDING",
@@ -72,25 +73,14 @@ async def waiting_workflows(backend: Backend, learner: str | None = None) -> lis
     )
     waiting = []
     for status in found:
-        steps = await backend.list_workflow_steps_async(status.workflow_id)
-        by_name = {step["function_name"]: step for step in steps}
-        announced = by_name.get(SET_EVENT_STEP)
-        if announced is None or RECV_STEP in by_name:
+        wid = status.workflow_id
+        announced = await backend.get_event_async(wid, messaging.WAITING_EVENT, 0)
+        if announced is None:
+            continue  # not waiting yet
+        if await backend.get_event_async(wid, messaging.ANSWERED_EVENT, 0) is not None:
             continue
-        since = (announced["started_at_epoch_ms"] or 0) / 1000
-        if SLEEP_STEP in by_name:  # the durable deadline, also after a kernel restart
-            deadline = float(by_name[SLEEP_STEP]["output"])
-        else:
-            event = await backend.get_event_async(status.workflow_id, messaging.WAITING_EVENT, 0)
-            deadline = since + float((event or {}).get("timeout_seconds", 0))
-        waiting.append(
-            WaitingWorkflow(
-                status.workflow_id,
-                status.executor_id or "?",
-                since,
-                deadline,
-            )
-        )
+        since, deadline = float(announced["since"]), float(announced["deadline"])
+        waiting.append(WaitingWorkflow(wid, status.executor_id or "?", since, deadline))
     return sorted(waiting, key=lambda w: (w.since, w.workflow_id))
 
 
