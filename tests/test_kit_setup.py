@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +18,11 @@ import httpx
 import pytest
 import yaml
 from service_harness import free_port
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 240.0
@@ -107,18 +114,68 @@ def test_lab_opens_a_notebook_the_learner_names_instead() -> None:
 FRESH = {"python3", "conda", "export", "source", "bash"}
 
 
-def test_every_readme_command_works_on_a_fresh_machine() -> None:
+def readme_commands() -> list[str]:
+    """Every command in README's ``bash`` blocks, comments dropped, ``a && b`` split in two."""
     blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    assert blocks
-    for block in blocks:
-        activated = False
-        for line in block.splitlines():
-            command = line.split("#", 1)[0].strip()
-            if not command:
-                continue
-            first = command.split()[0]
-            assert activated or first in FRESH or first.startswith(".venv/bin/"), line
-            activated = activated or command.startswith(("conda activate", "source .venv"))
+    lines = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    return [part.strip() for line in lines if line for part in line.split("&&")]
+
+
+def test_every_readme_command_works_on_a_fresh_machine() -> None:
+    """In order, each command needs only what a fresh machine has or an earlier one made."""
+    commands = readme_commands()
+    assert commands
+    activated = False
+    for command in commands:
+        first = command.split()[0]
+        assert activated or first in FRESH or first.startswith(".venv/bin/"), command
+        activated = activated or command.startswith(("conda activate", "source .venv"))
+
+
+def nox_sessions() -> set[str]:
+    return set(re.findall(r"@nox\.session[^\n]*\ndef (\w+)\(", (ROOT / "noxfile.py").read_text()))
+
+
+def wfcomm_accepts(args: list[str]) -> bool:
+    """The CLI knows the command ``args`` name: its ``--help`` exits 0 (2 for an unknown one)."""
+    from typer.testing import CliRunner
+
+    from wfcomm_helpers.cli.root import app
+
+    return CliRunner().invoke(app, [*args, "--help"]).exit_code == 0
+
+
+def test_each_readme_command_names_what_exists() -> None:
+    """The whole line, not its first word: a renamed subcommand, session, extra, file, conda
+    environment or setting would leave a README command that fails as written."""
+    kit = load_kit()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    conda_name = yaml.safe_load((ROOT / "environment.yml").read_text())["name"]
+    settings = (ROOT / "wfcomm_helpers" / "settings.py").read_text()
+    for command in readme_commands():
+        words = shlex.split(command)
+        if words[:2] == ["python3", "kit.py"]:
+            assert words[2:3] and words[2] in kit.EXTRAS, command
+        elif words[0] == ".venv/bin/wfcomm":
+            assert wfcomm_accepts(words[1:]), command
+        elif words[0] == ".venv/bin/nox":
+            assert words[1] == "-s" and words[2] in nox_sessions(), command
+        elif words[:3] == [".venv/bin/pip", "install", "-e"]:
+            assert re.fullmatch(r"\.\[(\w+)\]", words[3])[1] in extras, command
+        elif words[:3] == ["conda", "env", "create"]:
+            assert words[3] == "-f" and (ROOT / words[4]).is_file(), command
+        elif words[:2] == ["conda", "activate"]:
+            assert words[2] == conda_name, command
+        elif words[:2] == ["jupyter", "lab"]:
+            assert all((ROOT / w).exists() for w in words[2:] if not w.startswith("-")), command
+        elif words[0] == "export":
+            assert f'"{words[1].split("=")[0]}"' in settings, command
+        elif words[:2] == [".venv/bin/pre-commit", "install"]:
+            assert (ROOT / ".pre-commit-config.yaml").is_file(), command
+        else:
+            assert command == "python3 -m venv .venv", command
 
 
 # --- 10: a smoke benchmark writes elsewhere --------------------------------------------------
@@ -134,6 +191,37 @@ def test_a_quick_benchmark_does_not_touch_the_committed_report() -> None:
         ["git", "ls-files", "--error-unmatch", str(quick)], cwd=ROOT, capture_output=True
     )
     assert tracked.returncode != 0, "the smoke run's folder must not be committed"
+
+
+@pytest.mark.timeout(300)
+def test_a_quick_benchmark_section_measures_and_reports(tmp_path: Path) -> None:
+    """The cheapest section for real (`--only loop_lag`, well under a minute): figures for both
+    designs that are samples of a real run, a report that holds them and says which sections
+    were not asked for, and the committed report untouched. (Quick counts are too small to rank
+    the two designs: the full run's report does.)"""
+    committed = (ROOT / "docs" / "benchmarks.md").read_bytes()
+    figures = tmp_path / "figures.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "wfcomm_helpers.bench", "--quick", "--only", "loop_lag"]
+        + ["--docs", str(tmp_path), "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    data = json.loads(figures.read_text())
+    lag = data["loop_lag"]
+    for design in ("seed", "kit"):
+        row = lag[design]
+        assert row["samples"] > 0 and row["seconds"] > 0, lag
+        assert 0 <= row["p50"] <= row["p99"] <= row["max"], lag
+    assert data["latency"] == {"not_run": "not asked for (--only loop_lag)"}
+    report = (tmp_path / "benchmarks.md").read_text()
+    assert f"| {lag['kit']['p99']:.1f} ms |" in report
+    assert "| latency | - | not measured | - |" in report
+    assert (tmp_path / "benchmarks.png").stat().st_size > 0
+    assert (ROOT / "docs" / "benchmarks.md").read_bytes() == committed
 
 
 # --- 11: conda and the devcontainer -------------------------------------------------------

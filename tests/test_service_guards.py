@@ -133,7 +133,10 @@ def test_a_huge_offset_is_422(http: httpx.Client, offset: int) -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"[" * 1500 + b"]" * 1500, "maximum recursion depth exceeded"),
+        (
+            b"[" * 1500 + b"]" * 1500,
+            "it nests arrays or objects deeper than Python can read (about 1000)",
+        ),
         (b'{"approved": NaN}', "NaN is not a JSON number"),
         (b'{"approved": true, "n": Infinity}', "Infinity is not a JSON number"),
     ],
@@ -144,7 +147,7 @@ def test_bodies_json_cannot_hold_are_422(http: httpx.Client, body: bytes, reason
         "/send-message/deep", content=body, headers={"Content-Type": "application/json"}
     )
     detail = one_line(answer, 422, "InvalidInputError")
-    assert detail.startswith("The request body is not JSON (") and reason in detail
+    assert detail.startswith(f"The request body is not JSON ({reason})"), detail
 
 
 # --- 13: the contract, seen by the client ---------------------------------------------------

@@ -33,6 +33,18 @@ def busy(what: str) -> str:
 WAIT_FOR_RECV = "await p.wait_for_recv()\n"
 
 
+def wait_until(condition: str, what: str, seconds: float = 45) -> str:
+    """Kernel code: poll ``condition`` (an expression) until it holds; after ``seconds`` (less
+    than a cell's timeout) the cell fails with "timed out ... waiting for <what>"."""
+    message = f"timed out after {seconds:g} s waiting for {what}"
+    return (
+        f"_deadline = asyncio.get_running_loop().time() + {seconds}\n"
+        f"while not ({condition}):\n"
+        f"    assert asyncio.get_running_loop().time() < _deadline, {message!r}\n"
+        "    await asyncio.sleep(0.01)\n"
+    )
+
+
 def test_events_panel_runs_to_completed_and_refuses_a_double_click(kernel):
     start(kernel, "events", "EventsPanel")
     kernel.run("p = EventsPanel(n_steps=3, fib_base=18)")
@@ -57,8 +69,9 @@ def test_events_panel_runs_to_completed_and_refuses_a_double_click(kernel):
     assert state(
         kernel,
         "p.notice.value",
-        "p.start_button.click()\nwhile p.workflow_id is None: await asyncio.sleep(0.01)\n"
-        "p.start_button.click()",
+        "p.start_button.click()\n"
+        + wait_until("p.workflow_id is not None", "the workflow to start")
+        + "p.start_button.click()",
     ) == busy("events").replace(
         "The events workflow you started", "Events workflow " + state(kernel, "p.workflow_id")
     )
@@ -127,9 +140,7 @@ def test_messaging_panel_countdown_and_idle_workflow_times_out(kernel):
         == "The workflow left alone is still starting: wait for it to end."
     )  # not "None is ..."
     # The countdown shows whole seconds left while the workflow waits.
-    kernel.run(
-        "while not p.idle_view.countdown.value.startswith('waiting'): await asyncio.sleep(0.01)"
-    )
+    kernel.run(wait_until("p.idle_view.countdown.value.startswith('waiting')", "the countdown"))
     assert state(kernel, "p.idle_view.countdown.value") in (
         "waiting for a decision: 2 s left",
         "waiting for a decision: 1 s left",
@@ -188,8 +199,8 @@ def test_rerunning_a_panel_cell_closes_the_previous_panel_and_says_so(kernel):
     kernel.run(
         "old = EventsPanel(n_steps=3, fib_base=24)\n"
         "old.start_button.click()\n"
-        "while old.workflow_id is None: await asyncio.sleep(0.01)\n"
-        "p = EventsPanel(n_steps=3, fib_base=18)"
+        + wait_until("old.workflow_id is not None", "the first panel's workflow to start")
+        + "p = EventsPanel(n_steps=3, fib_base=18)"
     )
     old_id = state(kernel, "old.workflow_id")
     assert state(kernel, "p.notice.value") == (
@@ -237,7 +248,7 @@ def test_health_strip_shows_memory_and_loop_lag(kernel):
     start(kernel, "events", "EventsPanel")
     kernel.run(
         "import re\np = EventsPanel(n_steps=1, fib_base=5)\n"
-        "while 'memory' not in p.health.widget.value: await asyncio.sleep(0.05)"
+        + wait_until("'memory' in p.health.widget.value", "the health strip's first reading")
     )
     line = state(kernel, "p.health.widget.value")
     assert line.startswith("kernel health: memory ") and " MB · event-loop lag " in line, line

@@ -127,6 +127,10 @@ def offset(value: Any) -> int:
     return number
 
 
+#: About how deep JSON arrays and objects may nest before Python's reader gives up.
+_MAX_NESTING = 1000
+
+
 def parse_json(text: str | bytes) -> Any:
     """JSON text as Python values; refuses what JSON has not (NaN, Infinity) and what Python
     cannot hold (nesting ~1000 deep, a 5000-digit number) with :class:`InvalidInputError`
@@ -135,7 +139,9 @@ def parse_json(text: str | bytes) -> Any:
         return json.loads(text, parse_constant=_not_a_json_number)
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at character {exc.pos}"
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        reason = f"it nests arrays or objects deeper than Python can read (about {_MAX_NESTING})"
+    except ValueError as exc:
         reason = str(exc).split(";")[0] or type(exc).__name__
     raise InvalidInputError(reason)
 
