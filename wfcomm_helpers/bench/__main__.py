@@ -18,14 +18,24 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from . import keepalive, notebooks, plot, report, suite
+from . import keepalive, notebooks, plot, report, reruns, suite
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("latency", "loop_lag", "stream_tail", "notebooks", "keep_alive", "learners")
+SECTIONS = (
+    "latency",
+    "loop_lag",
+    "stream_tail",
+    "notebooks",
+    "panel_reruns",
+    "keep_alive",
+    "learners",
+)
 #: Where a run writes unless --docs says otherwise: the committed report, or a smoke run's.
 DOCS, QUICK_DOCS = ROOT / "docs", ROOT / ".wfcomm" / "bench-quick"
 #: Requests per server in the keep-alive section, by --quick.
 KEEP_ALIVE_REQUESTS = {False: 200, True: 10}
+#: Seconds of idle kernel CPU read after the panel re-runs, by --quick.
+RERUN_IDLE_SECONDS = {False: 15.0, True: 3.0}
 
 
 def say(text: str) -> None:
@@ -106,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "loop_lag": lambda: suite.loop_lag(plan, say),
         "stream_tail": lambda: suite.stream_tail(plan, say),
         "notebooks": lambda: notebooks.measure(say, args.quick),
+        "panel_reruns": lambda: reruns.measure(RERUN_IDLE_SECONDS[args.quick], say),
         "keep_alive": lambda: keepalive.measure(KEEP_ALIVE_REQUESTS[args.quick], say),
         "learners": lambda: suite.learners(plan, args.pg_url, say),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import keepalive
+from . import keepalive, reruns
 from .hops import PATHS
 from .stats import ratio
 from .suite import (
@@ -103,10 +103,12 @@ def summary(data: dict[str, Any]) -> list[str]:
         ("latency", _sqlite_targets),
         ("loop_lag", _lag_target),
         ("stream_tail", _tail_target),
+        ("panel_reruns", reruns.target_row),
         ("learners", _learners_target),
     ):
-        why = not_run(data[key])
-        lines += targets(data[key]) if why is None else [f"| {key} | - | not measured | - |"]
+        section = data.get(key, {NOT_RUN: "not in this run"})
+        why = not_run(section)
+        lines += targets(section) if why is None else [f"| {key} | - | not measured | - |"]
     return lines
 
 
@@ -364,6 +366,10 @@ def render(data: dict[str, Any]) -> str:
         "## Run All of each notebook on a fresh database",
         "",
         *measured(data["notebooks"], notebooks_table),
+        "",
+        "## Kernel idle CPU after re-running the panel cells",
+        "",
+        *measured(data.get("panel_reruns", {NOT_RUN: "not in this run"}), reruns.table),
         "",
         "## Learners sharing one PostgreSQL server",
         "",
