@@ -19,6 +19,7 @@ SECTIONS = [
     "## Stream tail cost against stream length",
     "## `wfcomm serve`: keep-alive answers (ms)",
     "## Run All of each notebook on a fresh database",
+    "## Kernel idle CPU after re-running the panel cells",
     "## Learners sharing one PostgreSQL server",
 ]
 
@@ -58,6 +59,8 @@ def test_quick_benchmark_writes_every_section_and_loses_nothing(tmp_path: Path) 
         r"^\| (wfcomm serve \(the kit binds\)|uvicorn binds) \| 10 \|", report, re.M
     )
     assert servers == ["wfcomm serve (the kit binds)", "uvicorn binds"], servers
+    reruns = re.findall(r"^\| (1|10) \| \d+\.\d\d \|$", report, flags=re.MULTILINE)
+    assert reruns == ["1", "10"], "the panel re-runs section has no figures"
 
 
 def test_wfcomm_bench_explains_a_bad_option_in_one_line(tmp_path: Path) -> None:
