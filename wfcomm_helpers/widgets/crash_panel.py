@@ -231,4 +231,4 @@ def proof_html(report: DurabilityReport) -> str:
         f'<div class="wfcomm-crash-proof-line">{escape(line)}</div>'
         for line in str(report).splitlines()
     )
-    return f'<div style="white-space:normal;font-size:12px">{lines}</div>'
+    return f'<div style="white-space:normal;font-size:12px;line-height:1.5">{lines}</div>'

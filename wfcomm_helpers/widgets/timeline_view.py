@@ -63,11 +63,12 @@ def timeline_html(marks: Marks) -> str:
     for lane in dict.fromkeys(bar.lane for bar in bars):
         inside = "".join(_mark(bar, t0, total) for bar in bars if bar.lane == lane)
         rows.append(
-            f'<div style="{LANE_STYLE}"><span style="{NAME_STYLE}">{escape(lane.strip())}</span>'
+            f'<div style="{LANE_STYLE}"><span class="wfcomm-timeline-name" style="{NAME_STYLE}">'
+            f"{escape(lane.strip())}</span>"
             f'<div style="{TRACK_STYLE}">{downs}{inside}</div></div>'
         )
     return (
-        f'<div class="wfcomm-timeline" data-records="{marks.records}">'
+        f'<div class="wfcomm-timeline" data-records="{marks.records}" style="line-height:1.4">'
         f'<div class="wfcomm-timeline-caption" style="font-size:12px">{escape(caption)}</div>'
         f"{''.join(rows)}</div>"
     )
