@@ -104,6 +104,13 @@ import wfcomm_helpers
 await wfcomm_helpers.start("events", database_url="postgresql://u:pw@127.0.0.1:1/wfcomm")"""
 
 
+#: A panel wider than any laptop's notebook: twenty buttons in a row that does not wrap.
+WIDE_PANEL = """\
+import ipywidgets as w
+
+w.HBox([w.Button(description=f"button {i}") for i in range(20)]).add_class("wfcomm-panel")"""
+
+
 def _write_notebook(path: Path, cells: list) -> None:
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
@@ -122,6 +129,7 @@ def write_harness_notebooks(folder: Path) -> None:
         folder / "harness_dead.ipynb", [new_code_cell(TINY_SETUP), new_code_cell(DEAD_PANEL)]
     )
     _write_notebook(folder / "harness_no_view.ipynb", [new_code_cell(NO_FRONTEND_WIDGET)])
+    _write_notebook(folder / "harness_wide.ipynb", [new_code_cell(WIDE_PANEL)])
     _write_notebook(
         folder / "harness_error.ipynb",
         [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")],
@@ -453,6 +461,11 @@ CLIPPED_JS = """(panel, selector) => {
   }
   return bad;
 }"""
+#: Every widget view in the panel (the panel included) wider than its box: a horizontal
+#: scroll bar or cut-off content at this size.
+OVERFLOW_JS = """panel => [panel, ...panel.querySelectorAll('.jupyter-widgets')]
+  .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+  .map(el => `${el.className}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`)"""
 #: The notice may sit at most this far below the bottom of the panel's Start button (px).
 NOTICE_NEAR_PX = 60
 
@@ -519,6 +532,7 @@ def test_panel_words_fit_at_1280x900_with_the_file_browser_open(
     stem = name.removesuffix(".ipynb")
     lab.screenshot(laptop, SCREENSHOTS, f"laptop_{stem}")
     assert panel.evaluate(CLIPPED_JS, WORDS) == []
+    assert panel.evaluate(OVERFLOW_JS) == []
     start, notice = laptop.locator(start_selector).bounding_box(), notice_box(laptop)
     gap = notice["y"] - (start["y"] + start["height"])
     assert gap < NOTICE_NEAR_PX, f"the notice is {gap:.0f} px below the Start button"
@@ -526,6 +540,18 @@ def test_panel_words_fit_at_1280x900_with_the_file_browser_open(
     expect(laptop.locator(".wfcomm-health")).to_have_text(re.compile(r"^kernel health: stopped"))
     panel.evaluate("node => node.scrollIntoView({block: 'start'})")
     lab.screenshot(laptop, SCREENSHOTS, f"laptop_{stem}_after_clean_up")
+
+
+def test_a_panel_wider_than_the_page_is_caught(laptop: Page) -> None:
+    """The overflow checks can fail: a row of twenty buttons is wider than the notebook, so
+    the row squeezes each button below its label's width."""
+    run_notebook(laptop, "harness_wide.ipynb")
+    panel = laptop.locator(".wfcomm-panel")
+    expect(panel.locator(".widget-button")).to_have_count(20)
+    overflowing = panel.evaluate(OVERFLOW_JS)
+    assert len(overflowing) == 20, overflowing
+    assert all("widget-button: scrollWidth" in line for line in overflowing), overflowing
+    assert len(panel.evaluate(CLIPPED_JS, WORDS)) == 20
 
 
 def notice_box(page: Page) -> dict[str, float]:
@@ -700,7 +726,7 @@ def test_crash_panel_kill_and_restart_recover_the_workflow(
     crash.evaluate("node => node.scrollIntoView({block: 'start'})")
     lab.screenshot(laptop, SCREENSHOTS, f"crash_{name.removesuffix('.ipynb')}")
     assert crash.evaluate(CLIPPED_JS, CRASH_WORDS) == []
-    assert crash.evaluate("node => node.scrollWidth <= node.clientWidth + 1"), "panel overflows"
+    assert crash.evaluate(OVERFLOW_JS) == []
     lab.assert_no_error_outputs(notebook.locator(".jp-CodeCell"))
     cells = notebook.locator(".jp-CodeCell")
     lab.select_cell(cells.filter(has_text=CLEANUP_MARKER))
