@@ -37,16 +37,18 @@ async def settle(panel: CrashPanel) -> None:
     await asyncio.wait_for(panel.wait_idle(), 120)
 
 
+async def press(panel: CrashPanel, label: str) -> str:
+    """Click a panel button (the handler a person's click runs), settle; the notice."""
+    panel.buttons[label].click()
+    await settle(panel)
+    return panel.notice.value
+
+
 async def test_panel_shows_pending_while_dead_and_recovered_after(events_app):
     panel = CrashPanel("events", n_steps=2, fib_base=31)
-    panel.buttons["Kill worker"].click()
-    await settle(panel)
-    assert panel.notice.value == "No events worker is running."
-    panel.buttons["Start worker"].click()
-    await settle(panel)
-    panel.buttons["Start worker"].click()
-    await settle(panel)
-    assert panel.notice.value.startswith("events worker already running (pid ")
+    assert await press(panel, "Kill worker") == "No events worker is running."
+    await press(panel, "Start worker")
+    assert (await press(panel, "Start worker")).startswith("events worker already running (pid ")
     panel.buttons["Run workflow"].click()
     while panel.model.workflow_id is None:  # the Run task sets it
         await asyncio.sleep(0.01)
@@ -100,11 +102,9 @@ async def test_messaging_panel_approve_while_down_is_proved_received_after_resta
     await wfcomm_helpers.start("messaging", quiet=True)
     try:
         panel = CrashPanel("messaging", n_steps=1, timeout_seconds=60)
-        panel.buttons["Approve"].click()
-        await settle(panel)
-        assert panel.notice.value == "Run a workflow first: there is nobody to approve."
-        panel.buttons["Start worker"].click()
-        await settle(panel)
+        notice = await press(panel, "Approve")
+        assert notice == "Run a workflow first: there is nobody to approve."
+        await press(panel, "Start worker")
         panel.buttons["Run workflow"].click()
         while panel.model.workflow_id is None:
             await asyncio.sleep(0.01)

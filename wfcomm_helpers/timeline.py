@@ -8,7 +8,9 @@ was down shaded, and a step's killed execution drawn beside its re-run.
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global state), so a figure
 can be rendered in a worker thread (``asyncio.to_thread``) while the kernel's loop runs on.
 The returned :class:`Picture` shows as a PNG in JupyterLab, VS Code and on GitHub, and its
-text form is one stable line.
+text form is one stable line. :func:`timeline_marks` is the drawing's data (:class:`Marks`): the
+crash panel draws the same marks live as HTML (``widgets/timeline_view.py``), one element per
+record, with no picture rendering on the kernel's loop.
 
 Why matplotlib (measured here, Python 3.11, 2 busy cores, load average ~7): what each adds to a
 learner's install beyond what JupyterLab already brings, and its import time.
