@@ -93,6 +93,11 @@ class LabServer:
         sep = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}{sep}token={self.token}"
 
+    @property
+    def data_dir(self) -> Path:
+        """The kit's data folder (``WFCOMM_DATA_DIR``) of the server and its kernels."""
+        return self.log_path.parent / "wfcomm-data"
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -48,6 +48,7 @@ MISSING = _missing_browser_parts()
 if MISSING is None:
     import browser_harness as lab
     from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from test_worker import worker_processes
 elif not IN_CI:
     print(f"SKIP reason: {MISSING}")
     pytest.skip(MISSING, allow_module_level=True)
@@ -103,6 +104,13 @@ import wfcomm_helpers
 await wfcomm_helpers.start("events", database_url="postgresql://u:pw@127.0.0.1:1/wfcomm")"""
 
 
+#: A panel wider than any laptop's notebook: twenty buttons in a row that does not wrap.
+WIDE_PANEL = """\
+import ipywidgets as w
+
+w.HBox([w.Button(description=f"button {i}") for i in range(20)]).add_class("wfcomm-panel")"""
+
+
 def _write_notebook(path: Path, cells: list) -> None:
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
@@ -121,6 +129,7 @@ def write_harness_notebooks(folder: Path) -> None:
         folder / "harness_dead.ipynb", [new_code_cell(TINY_SETUP), new_code_cell(DEAD_PANEL)]
     )
     _write_notebook(folder / "harness_no_view.ipynb", [new_code_cell(NO_FRONTEND_WIDGET)])
+    _write_notebook(folder / "harness_wide.ipynb", [new_code_cell(WIDE_PANEL)])
     _write_notebook(
         folder / "harness_error.ipynb",
         [new_code_cell('raise ValueError("boom")'), new_code_cell("print('after')")],
@@ -452,6 +461,11 @@ CLIPPED_JS = """(panel, selector) => {
   }
   return bad;
 }"""
+#: Every widget view in the panel (the panel included) wider than its box: a horizontal
+#: scroll bar or cut-off content at this size.
+OVERFLOW_JS = """panel => [panel, ...panel.querySelectorAll('.jupyter-widgets')]
+  .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+  .map(el => `${el.className}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`)"""
 #: The notice may sit at most this far below the bottom of the panel's Start button (px).
 NOTICE_NEAR_PX = 60
 
@@ -518,6 +532,7 @@ def test_panel_words_fit_at_1280x900_with_the_file_browser_open(
     stem = name.removesuffix(".ipynb")
     lab.screenshot(laptop, SCREENSHOTS, f"laptop_{stem}")
     assert panel.evaluate(CLIPPED_JS, WORDS) == []
+    assert panel.evaluate(OVERFLOW_JS) == []
     start, notice = laptop.locator(start_selector).bounding_box(), notice_box(laptop)
     gap = notice["y"] - (start["y"] + start["height"])
     assert gap < NOTICE_NEAR_PX, f"the notice is {gap:.0f} px below the Start button"
@@ -527,6 +542,18 @@ def test_panel_words_fit_at_1280x900_with_the_file_browser_open(
     lab.screenshot(laptop, SCREENSHOTS, f"laptop_{stem}_after_clean_up")
 
 
+def test_a_panel_wider_than_the_page_is_caught(laptop: Page) -> None:
+    """The overflow checks can fail: a row of twenty buttons is wider than the notebook, so
+    the row squeezes each button below its label's width."""
+    run_notebook(laptop, "harness_wide.ipynb")
+    panel = laptop.locator(".wfcomm-panel")
+    expect(panel.locator(".widget-button")).to_have_count(20)
+    overflowing = panel.evaluate(OVERFLOW_JS)
+    assert len(overflowing) == 20, overflowing
+    assert all("widget-button: scrollWidth" in line for line in overflowing), overflowing
+    assert len(panel.evaluate(CLIPPED_JS, WORDS)) == 20
+
+
 def notice_box(page: Page) -> dict[str, float]:
     box = page.locator(".wfcomm-notice").bounding_box()
     assert box is not None, "the notice is not displayed"
@@ -534,6 +561,12 @@ def notice_box(page: Page) -> dict[str, float]:
 
 
 # --- crash it: the crash panel, the timeline and the diagrams (issue 15) -------------------------
+#
+# At the laptop size, in each notebook: every Mermaid diagram is drawn (not its source), the
+# crash section's matplotlib timeline is a PNG, and the crash panel's buttons crash and recover
+# a workflow: PENDING while the worker is down, SUCCESS after Restart, the proof's lines all
+# kept, the live timeline with one mark per record DBOS holds (counted again here from the
+# database file with a DBOSClient), nothing cut off, no worker process left after clean-up.
 
 
 def crash_click(page: Page, label: str, notice: str | re.Pattern[str]) -> None:
@@ -544,6 +577,11 @@ def crash_click(page: Page, label: str, notice: str | re.Pattern[str]) -> None:
 
 #: The crash section's code cells (each calls the worker, the proof, the timeline or the panel).
 CRASH_CELLS = "worker.|prove(|workflow_timeline(|CrashPanel("
+#: The crash panel's words, checked for clipping like the main panels' WORDS.
+CRASH_WORDS = (
+    ".widget-button, .wfcomm-crash-status, .wfcomm-crash-notice, .wfcomm-crash-proof-line, "
+    ".wfcomm-timeline-caption, .wfcomm-timeline-name"
+)
 
 
 def run_through_crash_section(page: Page, name: str):
@@ -568,49 +606,133 @@ def run_through_crash_section(page: Page, name: str):
     return notebook
 
 
-def test_events_crash_panel_kill_and_restart_recover_the_workflow(page: Page) -> None:
-    notebook = run_through_crash_section(page, "01_events.ipynb")
-    diagram = notebook.locator(".jp-MarkdownCell", has_text="What travels where: events")
-    diagram.evaluate("node => node.scrollIntoView({block: 'start'})")
-    # JupyterLab's Mermaid renderer draws the diagram as an SVG image, its source kept hidden
-    # beside it; a diagram that does not parse shows a warning and the source instead.
-    figure = diagram.locator(".jp-RenderedMermaid img")
-    expect(figure).to_be_visible(timeout=CLICK_TIMEOUT_MS)
-    src = unquote(figure.get_attribute("src") or "")
-    assert src.startswith("data:image/svg+xml") and "<svg" in src, src[:80]
-    expect(diagram.locator(".jp-RenderedMermaid.jp-mod-warning")).to_have_count(0)
-    expect(diagram.locator("pre", has_text="sequenceDiagram")).to_be_hidden()
+def mermaid_blocks(name: str) -> int:
+    """How many ```mermaid blocks the notebook's Markdown cells hold (the repository's copy)."""
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    return sum(
+        cell.source.count("```mermaid") for cell in notebook.cells if cell.cell_type == "markdown"
+    )
+
+
+def assert_diagrams_drawn(notebook, name: str, heading: str) -> None:
+    """JupyterLab's Mermaid renderer draws each diagram as an SVG image, its source kept hidden
+    beside it; a diagram that does not parse shows a warning and the source instead."""
+    figures = notebook.locator(".jp-RenderedMermaid img")
+    expect(figures).to_have_count(mermaid_blocks(name), timeout=CLICK_TIMEOUT_MS)
+    for index in range(figures.count()):
+        src = unquote(figures.nth(index).get_attribute("src") or "")
+        assert src.startswith("data:image/svg+xml") and "<svg" in src, src[:80]
+    expect(notebook.locator(".jp-RenderedMermaid.jp-mod-warning")).to_have_count(0)
+    sources = notebook.locator("pre", has_text="sequenceDiagram")
+    for index in range(sources.count()):
+        expect(sources.nth(index)).to_be_hidden()
+    diagram = notebook.locator(".jp-MarkdownCell", has_text=heading)
+    expect(diagram.locator(".jp-RenderedMermaid img")).to_be_visible()
+
+
+def assert_static_timeline(notebook) -> None:
     picture = notebook.locator(".jp-CodeCell", has_text="workflow_timeline(crash_id").locator(
         ".jp-OutputArea-output img"
     )
     expect(picture).to_have_count(1)
     assert picture.get_attribute("src").startswith("data:image/png;base64,")
 
+
+def recorded_steps(served: lab.LabServer, pattern: str, workflow_id: str) -> int:
+    """How many records DBOS holds for the workflow, read from the notebook's database file
+    by a DBOSClient in this process (not through the kernel)."""
+    from dbos import DBOSClient
+
+    from wfcomm_helpers.settings import app_name
+
+    path = served.data_dir / f"{app_name(pattern)}.sqlite"
+    assert path.exists(), f"no database at {path}: {sorted(served.data_dir.iterdir())}"
+    client = DBOSClient(system_database_url=f"sqlite:///{path}")
+    try:
+        return len(client.list_workflow_steps(workflow_id))
+    finally:
+        client.destroy()
+
+
+def crash_and_recover(page: Page, pattern: str) -> str:
+    """Kill twice, Start, Run, Kill while it runs (PENDING), Restart: recovered; returns the id.
+    For messaging, the approval is sent while the worker is down."""
     status = page.locator(".wfcomm-crash-status")
-    killed = re.compile(r"^events worker killed \(pid \d+, SIGKILL\)\.$")
-    started = re.compile(r"^events worker started \(pid \d+\)\.$")
-    crash_click(page, "kill", killed)
-    expect(status).to_contain_text("events worker: not running.")
-    crash_click(page, "kill", "No events worker is running.")
+    killed = re.compile(rf"^{pattern} worker killed \(pid \d+, SIGKILL\)\.$")
+    started = re.compile(rf"^{pattern} worker started \(pid \d+\)\.$")
+    crash_click(page, "kill", killed)  # the notebook's own cells left one running
+    expect(status).to_contain_text(f"{pattern} worker: not running.")
+    crash_click(page, "kill", f"No {pattern} worker is running.")
     crash_click(page, "start", started)
-    expect(status).to_contain_text(re.compile(r"events worker: running \(pid \d+\)"))
-    crash_click(page, "run", re.compile(r"^Started \S+ on the events worker\.$"))
+    expect(status).to_contain_text(re.compile(rf"{pattern} worker: running \(pid \d+\)"))
+    crash_click(page, "run", re.compile(rf"^Started \S+ on the {pattern} worker\.$"))
+    workflow_id = page.locator(".wfcomm-crash-notice").inner_text().split()[1]
+    marks = page.locator(".wfcomm-crash-timeline .wfcomm-timeline-mark")
+    if pattern == "messaging":  # recv has recorded its deadline: it is waiting for a decision
+        sleep = page.locator(".wfcomm-crash-timeline .wfcomm-timeline-mark[data-kind='sleep']")
+        expect(sleep).to_have_count(1, timeout=CLICK_TIMEOUT_MS)
     expect(status).to_contain_text(
         re.compile(r"PENDING, [1-9]\d* records"), timeout=CLICK_TIMEOUT_MS
     )
+    expect(marks.first).to_be_visible()  # drawn live, while the workflow runs
     crash_click(page, "kill", killed)
     expect(status).to_contain_text("(worker down: the workflow waits, PENDING)")
+    if pattern == "messaging":
+        crash_click(
+            page, "approve", f"Sent the approval to {workflow_id} while the worker is down."
+        )
     crash_click(page, "restart", started)
     expect(status).to_contain_text(
         re.compile(r"SUCCESS, \d+ records \(recovered after the crash\)$"), timeout=CLICK_TIMEOUT_MS
     )
-    notebook.locator(".jp-CodeCell", has_text="CrashPanel(").evaluate(
-        "node => node.scrollIntoView({block: 'start'})"
+    return workflow_id
+
+
+def assert_proof_and_marks(page: Page, served: lab.LabServer, pattern: str, wid: str) -> None:
+    """The proof's lines are all kept; the timeline has one mark per record DBOS holds."""
+    lines = page.locator(".wfcomm-crash-proof-line")
+    expect(lines.first).to_be_visible(timeout=CLICK_TIMEOUT_MS)
+    texts = lines.all_inner_texts()
+    assert len(texts) >= 3 and all(line.startswith("ok ") for line in texts), texts
+    if pattern == "messaging":
+        assert any("received after the restart" in line for line in texts), texts
+    records = int(
+        re.search(r"SUCCESS, (\d+) records", page.locator(".wfcomm-crash-status").inner_text())[1]
     )
-    lab.screenshot(page, SCREENSHOTS, "crash_01_events")
+    assert records == recorded_steps(served, pattern, wid)
+    timeline = page.locator(".wfcomm-crash-timeline .wfcomm-timeline")
+    expect(timeline).to_have_attribute("data-records", str(records))
+    expect(timeline.locator(".wfcomm-timeline-mark")).to_have_count(records)
+    expect(timeline.locator(".wfcomm-timeline-down").first).to_be_visible()  # the time down
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("01_events.ipynb", "events"),
+        ("02_messaging.ipynb", "messaging"),
+        ("03_streaming.ipynb", "streaming"),
+    ],
+)
+def test_crash_panel_kill_and_restart_recover_the_workflow(
+    laptop: Page, served: lab.LabServer, name: str, pattern: str
+) -> None:
+    notebook = run_through_crash_section(laptop, name)
+    assert_diagrams_drawn(notebook, name, f"What travels where: {pattern}")
+    assert_static_timeline(notebook)
+    wid = crash_and_recover(laptop, pattern)
+    assert_proof_and_marks(laptop, served, pattern, wid)
+    crash = laptop.locator(".wfcomm-crash")
+    crash.evaluate("node => node.scrollIntoView({block: 'start'})")
+    lab.screenshot(laptop, SCREENSHOTS, f"crash_{name.removesuffix('.ipynb')}")
+    assert crash.evaluate(CLIPPED_JS, CRASH_WORDS) == []
+    assert crash.evaluate(OVERFLOW_JS) == []
+    lab.assert_no_error_outputs(notebook.locator(".jp-CodeCell"))
     cells = notebook.locator(".jp-CodeCell")
     lab.select_cell(cells.filter(has_text=CLEANUP_MARKER))
-    lab.run_menu(page, "Run Selected Cell and All Below")
+    lab.run_menu(laptop, "Run Selected Cell and All Below")
+    lab.wait_cells_ran(cells, timeout=CLICK_TIMEOUT_MS)
     expect(cells.last.locator(".jp-OutputArea-output")).to_have_text(
-        "Every cell of 01_events ran.", timeout=CLICK_TIMEOUT_MS
+        f"Every cell of {name.removesuffix('.ipynb')} ran."
     )
+    assert worker_processes(str(served.data_dir)) == []

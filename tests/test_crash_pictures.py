@@ -18,6 +18,7 @@ import wfcomm_helpers
 from wfcomm_helpers import timeline, worker
 from wfcomm_helpers.durability import prove, step_executions
 from wfcomm_helpers.widgets.crash_panel import CrashPanel
+from wfcomm_helpers.widgets.timeline_view import timeline_html
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,33 +37,52 @@ async def settle(panel: CrashPanel) -> None:
     await asyncio.wait_for(panel.wait_idle(), 120)
 
 
+async def press(panel: CrashPanel, label: str) -> str:
+    """Click a panel button (the handler a person's click runs), settle; the notice."""
+    panel.buttons[label].click()
+    await settle(panel)
+    return panel.notice.value
+
+
 async def test_panel_shows_pending_while_dead_and_recovered_after(events_app):
     panel = CrashPanel("events", n_steps=2, fib_base=31)
-    panel.buttons["Kill worker"].click()
-    await settle(panel)
-    assert panel.notice.value == "No events worker is running."
-    panel.buttons["Start worker"].click()
-    await settle(panel)
-    panel.buttons["Start worker"].click()
-    await settle(panel)
-    assert panel.notice.value.startswith("events worker already running (pid ")
+    assert await press(panel, "Kill worker") == "No events worker is running."
+    await press(panel, "Start worker")
+    assert (await press(panel, "Start worker")).startswith("events worker already running (pid ")
     panel.buttons["Run workflow"].click()
     wid = await until(lambda: panel.model.workflow_id, "the Run task to set the workflow id", 60)
     await until(
         lambda: any(r.ended is None for r in step_executions("events", wid)), "fib(31) to start", 60
     )
+    # The live timeline: drawn while the workflow runs, one mark per record DBOS holds.
+    await until(
+        lambda: 'class="wfcomm-timeline-mark"' in panel.timeline.value,
+        "the live timeline's first mark",
+        60,
+    )
+    assert panel.model.workflow_status == "PENDING"
     panel.buttons["Kill worker"].click()
     await until(lambda: not worker.worker_status("events").running, "the worker to die", 60)
     await panel.model.refresh()
     panel.model.changed()
     assert panel.model.workflow_status == "PENDING"
     assert "(worker down: the workflow waits, PENDING)" in panel.status.value
+    records = len(await DBOS.list_workflow_steps_async(wid))
+    assert marks_in(panel.timeline.value) == (records, 1)  # fib(31) was cut short
+    assert panel.proof.value == ""
     panel.buttons["Restart"].click()
     await settle(panel)
     assert panel.model.workflow_status == "SUCCESS"
     assert panel.status.value.endswith("(recovered after the crash)")
     report = await prove("events", wid, 2, fib_base=31)
     assert report.ok, str(report)
+    records = len(await DBOS.list_workflow_steps_async(wid))
+    assert marks_in(panel.timeline.value) == (records, 1)
+    assert f'data-records="{records}"' in panel.timeline.value
+    # The panel ran the same proof once the workflow succeeded, and lists its lines.
+    assert panel.model.proof is not None and str(panel.model.proof) == str(report)
+    assert panel.proof.value.count('class="wfcomm-crash-proof-line"') == len(report.checks)
+    assert "fib(31) was running when worker 1 died: it ran again in worker 2" in panel.proof.value
 
     picture = await timeline.workflow_timeline(wid, "events")
     assert picture.png.startswith(PNG)
@@ -70,6 +90,69 @@ async def test_panel_shows_pending_while_dead_and_recovered_after(events_app):
     assert repr(picture) == (
         f"Timeline of {wid}: {records} records, 1 killed execution(s), worker down 1 time(s)"
     )
+
+
+def marks_in(html: str) -> tuple[int, int]:
+    """(record marks, killed-execution marks) in a live timeline's HTML."""
+    return html.count('class="wfcomm-timeline-mark"'), html.count('class="wfcomm-timeline-killed"')
+
+
+async def test_messaging_panel_approve_while_down_is_proved_received_after_restart(data_dir):
+    await wfcomm_helpers.start("messaging", quiet=True)
+    try:
+        panel = CrashPanel("messaging", n_steps=1, timeout_seconds=60)
+        notice = await press(panel, "Approve")
+        assert notice == "Run a workflow first: there is nobody to approve."
+        await press(panel, "Start worker")
+        panel.buttons["Run workflow"].click()
+        while panel.model.workflow_id is None:
+            await asyncio.sleep(0.01)
+        wid = panel.model.workflow_id
+        while "DBOS.sleep" not in [s["function_name"] for s in await step_list(wid)]:
+            await asyncio.sleep(0.02)  # recv has recorded its deadline: it is waiting
+        panel.buttons["Kill worker"].click()
+        await until_down("messaging")
+        panel.buttons["Approve"].click()
+        while not panel.notice.value.startswith("Sent"):
+            await asyncio.sleep(0.01)
+        assert panel.notice.value == f"Sent the approval to {wid} while the worker is down."
+        panel.buttons["Restart"].click()
+        await settle(panel)
+        assert panel.model.workflow_status == "SUCCESS"
+        assert panel.model.proof is not None and panel.model.proof.ok, str(panel.model.proof)
+        assert "received after the restart" in panel.proof.value
+        assert marks_in(panel.timeline.value) == (len(await step_list(wid)), 0)
+    finally:
+        wfcomm_helpers.shutdown()
+    assert worker_processes() == []
+
+
+async def step_list(wid: str) -> list:
+    return list(await DBOS.list_workflow_steps_async(wid))
+
+
+async def until_down(pattern: str) -> None:
+    while worker.worker_status(pattern).running:
+        await asyncio.sleep(0.01)
+
+
+def test_live_timeline_html_has_one_mark_per_record_and_each_killed_run():
+    bars = [
+        timeline.Bar(" 1 set_event", "set_event", 1.0, 1.01),
+        timeline.Bar(" 2 fibonacci_step n=30", "step", 4.0, 4.5),
+        timeline.Bar(" 2 fibonacci_step n=30", "killed", 1.02, 1.5),
+    ]
+    html = timeline_html(timeline.Marks(bars, [(1.5, 3.0)], records=2))
+    assert marks_in(html) == (2, 1)
+    assert 'data-records="2"' in html
+    assert (
+        "timeline: 2 records (one mark each), 1 killed execution(s), worker down 1 time(s)" in html
+    )
+    # Marks sit on one time axis (0 to 3.5 s): fib(30)'s record starts at 3/3.5 of the track.
+    assert "left:85.71%;width:14.29%" in html
+    assert html.count('class="wfcomm-timeline-down"') == 2  # shaded on each of the 2 lanes
+    empty = timeline_html(timeline.Marks([], [], records=0))
+    assert marks_in(empty) == (0, 0) and 'data-records="0"' in empty
 
 
 def test_timeline_bars_one_per_record_and_the_killed_execution():

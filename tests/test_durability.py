@@ -1,5 +1,7 @@
 """Kill the crash worker at each phase of each pattern, start it again, and assert from DBOS's
-records exactly what was and was not re-run (wfcomm_helpers.durability.prove).
+records exactly what was and was not re-run (wfcomm_helpers.durability.prove), and that the
+recovered workflow's records are those of the same workflow run without a crash (same order,
+ids, names, step results and workflow result).
 
 Real parts: DBOS in this process (the "kernel") and in a worker process, one SQLite file.
 Every kill is synchronised on a record (a step, an event, a journal line, a stream value).
@@ -20,7 +22,7 @@ from test_worker import worker_processes
 import wfcomm_helpers
 from wfcomm_helpers import messaging, streaming, worker
 from wfcomm_helpers.dbos_private import RECV_STEP, SLEEP_STEP
-from wfcomm_helpers.durability import prove, step_executions
+from wfcomm_helpers.durability import CPU_STEP, prove, step_executions
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -52,6 +54,33 @@ async def app(request: pytest.FixtureRequest, data_dir: Path):
     assert worker_processes() == []
 
 
+async def records(wid: str) -> list[tuple[int, str, Any]]:
+    """(function_id, name, output) of each record; outputs only where a run must repeat them
+    (the CPU step's result, the message ``recv`` got), not times such as a sleep's deadline."""
+    return [
+        (
+            s["function_id"],
+            s["function_name"],
+            s["output"] if s["function_name"] in (CPU_STEP, RECV_STEP) else None,
+        )
+        for s in await DBOS.list_workflow_steps_async(wid)
+    ]
+
+
+async def assert_records_as_without_a_crash(
+    wid: str, pattern: str, n_steps: int, decision: bool | None = None, **options: Any
+) -> None:
+    """Run the same workflow again on the (running) worker with no crash, the same decision
+    sent for messaging, and compare its records and result with the crashed one's."""
+    reference = await worker.run_on_worker(pattern, n_steps, **options)
+    if decision is not None:
+        await DBOS.get_event_async(reference, messaging.WAITING_EVENT, 60)
+        await messaging.send_decision(reference, decision, "sent while the worker was down")
+    results = [await (await DBOS.retrieve_workflow_async(w)).get_result() for w in (wid, reference)]
+    assert results[0] == results[1]
+    assert await records(wid) == await records(reference)
+
+
 def only(pattern: str):
     return pytest.mark.parametrize("app", [pattern], indirect=True)
 
@@ -68,6 +97,7 @@ async def test_events_killed_before_the_first_step(app):
     assert report.ok, str(report)
     assert [(r.n, r.ended is not None) for r in report.executions] == [(22, True), (23, True)]
     assert len({r.pid for r in report.executions}) == 1  # both ran in the second worker
+    await assert_records_as_without_a_crash(wid, "events", 2, pause_seconds=1.0)
 
 
 async def _has(wid: str, name: str, absent: str | None = None) -> bool:
@@ -91,6 +121,7 @@ async def test_events_killed_mid_step_reruns_that_step_only(app):
         "fib(31) was running when worker 1 died: it ran again in worker 2" in line
         for _, line in report.checks
     )
+    await assert_records_as_without_a_crash(wid, "events", 2, fib_base=31)
 
 
 async def _running(wid: str, n: int) -> bool:
@@ -110,6 +141,7 @@ async def test_decision_sent_while_the_worker_is_down_is_received_once(app):
     report = await prove("messaging", wid, 2, decision=decision, decision_sent_at=sent_at)
     assert report.ok, str(report)
     assert [r.n for r in report.executions] == [22, 23]
+    await assert_records_as_without_a_crash(wid, "messaging", 2, True, timeout_seconds=60)
 
 
 @only("messaging")
@@ -158,6 +190,7 @@ async def test_reader_tailing_across_the_crash_sees_each_value_once(app):
     report = await prove("streaming", wid, 3, stream_seen=seen)
     assert report.ok, str(report)
     assert 3 <= at_kill < streaming.stream_length(3)
+    await assert_records_as_without_a_crash(wid, "streaming", 3, pause_seconds=0.5)
 
 
 async def _at_least(values: list, count: int) -> bool:
@@ -181,6 +214,7 @@ async def test_twenty_kills_and_restarts_leave_no_duplicate_and_no_process(app):
     report = await prove("events", wid, 10)
     assert report.ok, str(report)
     assert sorted({r.n for r in report.executions}) == list(range(22, 32))
+    await assert_records_as_without_a_crash(wid, "events", 10, pause_seconds=0.3)
 
 
 async def _more(wid: str, count: int) -> bool:

@@ -24,15 +24,15 @@ from wfcomm_helpers.worker_process import MODULE, WorkerSpec
 pytestmark = pytest.mark.timeout(300)
 
 
-def worker_processes() -> list[psutil.Process]:
-    """Every live crash-worker process on this machine started from this test's data folder."""
+def worker_processes(data_dir: str | None = None) -> list[psutil.Process]:
+    """Every live crash-worker process on this machine started from ``data_dir`` (default:
+    this test's ``WFCOMM_DATA_DIR``)."""
+    wanted = os.environ.get("WFCOMM_DATA_DIR") if data_dir is None else data_dir
     found = []
     for proc in psutil.process_iter(["cmdline", "environ"]):
         try:
             if MODULE in (proc.info["cmdline"] or []) and proc.status() != psutil.STATUS_ZOMBIE:
-                if (proc.info["environ"] or {}).get("WFCOMM_DATA_DIR") == os.environ.get(
-                    "WFCOMM_DATA_DIR"
-                ):
+                if (proc.info["environ"] or {}).get("WFCOMM_DATA_DIR") == wanted:
                     found.append(proc)
         except psutil.Error:
             continue

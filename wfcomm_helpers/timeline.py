@@ -8,7 +8,9 @@ was down shaded, and a step's killed execution drawn beside its re-run.
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global state), so a figure
 can be rendered in a worker thread (``asyncio.to_thread``) while the kernel's loop runs on.
 The returned :class:`Picture` shows as a PNG in JupyterLab, VS Code and on GitHub, and its
-text form is one stable line.
+text form is one stable line. :func:`timeline_marks` is the drawing's data (:class:`Marks`): the
+crash panel draws the same marks live as HTML (``widgets/timeline_view.py``), one element per
+record, with no picture rendering on the kernel's loop.
 
 Why matplotlib (measured here, Python 3.11, 2 busy cores, load average ~7): what each adds to a
 learner's install beyond what JupyterLab already brings, and its import time.
@@ -34,7 +36,15 @@ from typing import Any
 
 from .durability import CPU_STEP, Execution, step_executions
 
-__all__ = ["Bar", "Execution", "Picture", "loop_lag_plot", "workflow_timeline"]
+__all__ = [
+    "Bar",
+    "Execution",
+    "Marks",
+    "Picture",
+    "loop_lag_plot",
+    "timeline_marks",
+    "workflow_timeline",
+]
 
 #: Record names as a learner reads them (DBOS's internal names on the right).
 LABELS = {
@@ -152,9 +162,23 @@ def draw_timeline(bars: Sequence[Bar], gaps: Sequence[tuple[float, float]], titl
     return buffer.getvalue()
 
 
-async def workflow_timeline(workflow_id: str, pattern: str | None = None) -> Picture:
-    """The workflow's timeline from DBOS's records; with ``pattern``, also its crash worker's
-    journal and history (killed executions, time down). Drawn in a worker thread."""
+@dataclass(frozen=True)
+class Marks:
+    """What a timeline draws: ``bars`` (one per DBOS record, then one per killed execution),
+    worker-down ``gaps`` (epoch s pairs), and ``records``, how many records DBOS holds."""
+
+    bars: list[Bar]
+    gaps: list[tuple[float, float]]
+    records: int
+
+    @property
+    def killed(self) -> int:
+        return sum(bar.kind == "killed" for bar in self.bars)
+
+
+async def timeline_marks(workflow_id: str, pattern: str | None = None) -> Marks:
+    """The workflow's marks from DBOS's records; with ``pattern``, also its crash worker's
+    journal (read in a worker thread) and history (killed executions, time down)."""
     import asyncio
 
     from dbos import DBOS
@@ -167,16 +191,24 @@ async def workflow_timeline(workflow_id: str, pattern: str | None = None) -> Pic
     if pattern is not None:
         history = worker_history(pattern)
         kills = [when for when, what in history if what == "killed"]
-        bars += killed_bars(bars, step_executions(pattern, workflow_id), kills)
+        runs = await asyncio.to_thread(step_executions, pattern, workflow_id)
+        bars += killed_bars(bars, runs, kills)
         gaps = down_spans(history)
         if bars:
             first, last = min(b.start for b in bars), max(b.end for b in bars)
             gaps = [(a, b) for a, b in gaps if b >= first and a <= last]
-    killed = sum(bar.kind == "killed" for bar in bars)
-    text = f"Timeline of {workflow_id}: {len(steps)} records"
+    return Marks(bars, gaps, len(steps))
+
+
+async def workflow_timeline(workflow_id: str, pattern: str | None = None) -> Picture:
+    """The workflow's timeline (see :func:`timeline_marks`), drawn in a worker thread."""
+    import asyncio
+
+    marks = await timeline_marks(workflow_id, pattern)
+    text = f"Timeline of {workflow_id}: {marks.records} records"
     if pattern is not None:
-        text += f", {killed} killed execution(s), worker down {len(gaps)} time(s)"
-    png = await asyncio.to_thread(draw_timeline, bars, gaps, text)
+        text += f", {marks.killed} killed execution(s), worker down {len(marks.gaps)} time(s)"
+    png = await asyncio.to_thread(draw_timeline, marks.bars, marks.gaps, text)
     return Picture(png, text)
 
 

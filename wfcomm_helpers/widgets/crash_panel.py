@@ -1,23 +1,31 @@
-"""The crash panel: Start worker, Run workflow, Kill worker, Restart, and a live status line.
+"""The crash panel: Start worker, Run workflow, Kill worker, Restart (and Approve for messaging),
+a live status line, a live timeline of the workflow's records, and the proof once it is done.
 
 :class:`CrashModel` holds the state and does the work (the worker calls and DBOS reads);
 :class:`CrashPanel` is the view: buttons that schedule the model's coroutines on the kernel's
 loop and a line that follows the model. Nothing here blocks the loop: every wait is an
 ``await``, and the status is re-read every :data:`REFRESH_SECONDS` only while a workflow is
-unfinished. Background work never prints; a failure becomes the notice line.
+unfinished; the timeline is HTML built from the same read (no picture rendering on the loop).
+When the workflow ends ``SUCCESS`` the model runs :func:`~wfcomm_helpers.durability.prove` once
+and the panel lists its lines. Background work never prints; a failure becomes the notice line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
 import ipywidgets as widgets
 from dbos import DBOS
 
-from .. import worker
+from .. import messaging, worker
+from ..durability import DurabilityReport, prove
 from ..errors import WfcommError
+from ..timeline import Marks, timeline_marks
+from .timeline_view import timeline_html
 
 #: How often the status line re-reads the workflow while it is unfinished (seconds).
 REFRESH_SECONDS = 0.25
@@ -43,6 +51,10 @@ class CrashModel:
         self.notice = ""
         self.worker_line = str(worker.worker_status(pattern))
         self.recovered = False
+        self.marks: Marks | None = None
+        self.decision: dict[str, Any] | None = None
+        self.decision_sent_at: float | None = None
+        self.proof: DurabilityReport | None = None
         self.listeners: list[Callable[[], None]] = []
 
     def changed(self) -> None:
@@ -82,7 +94,38 @@ class CrashModel:
         n_steps = options.pop("n_steps")
         self.workflow_id = await worker.run_on_worker(self.pattern, n_steps, **options)
         self.recovered = False
+        self.marks = self.proof = self.decision = self.decision_sent_at = None
         self.notice = f"Started {self.workflow_id} on the {self.pattern} worker."
+
+    async def approve(self) -> None:
+        """Messaging: send the approval (one per workflow, idempotency key); works while the
+        worker is down, and then the proof checks it was received after the restart."""
+        if self.workflow_id is None:
+            self.notice = "Run a workflow first: there is nobody to approve."
+            return
+        down = not worker.worker_status(self.pattern).running
+        decision = messaging.approval(True, "approved from the crash panel")
+        await messaging.send_decision(self.workflow_id, True, decision["message"])
+        self.decision, self.decision_sent_at = decision, (time.time() if down else None)
+        where = "while the worker is down" if down else "to the running worker"
+        self.notice = f"Sent the approval to {self.workflow_id} {where}."
+
+    async def prove_once(self) -> None:
+        """After a ``SUCCESS``, check what the pattern promises across a crash (once)."""
+        if self.proof is not None or self.workflow_id is None or self.workflow_status != "SUCCESS":
+            return
+        self.proof = await prove(
+            self.pattern,
+            self.workflow_id,
+            self.run_options["n_steps"],
+            fib_base=self.run_options.get("fib_base"),
+            decision=self.decision,
+            decision_sent_at=self.decision_sent_at,
+        )
+
+    def timeline(self) -> str:
+        """The live timeline's HTML (empty before a workflow ran)."""
+        return "" if self.marks is None else timeline_html(self.marks)
 
     async def refresh(self) -> bool:
         """Re-read the worker and the workflow; True while the workflow is unfinished."""
@@ -91,9 +134,8 @@ class CrashModel:
             return False
         found = await DBOS.list_workflows_async(workflow_ids=[self.workflow_id], load_input=False)
         self.workflow_status = str(found[0].status) if found else "unknown"
-        self.records = len(
-            await DBOS.list_workflow_steps_async(self.workflow_id, load_output=False)
-        )
+        self.marks = await timeline_marks(self.workflow_id, self.pattern)
+        self.records = self.marks.records
         return self.workflow_status in ("PENDING", "ENQUEUED")
 
 
@@ -110,6 +152,8 @@ class CrashPanel:
             "Kill worker": self.model.kill_worker,
             "Restart": self.model.restart,
         }
+        if pattern == "messaging":
+            buttons["Approve"] = self.model.approve
         self.buttons = {}
         for label, action in buttons.items():
             button = widgets.Button(description=label)
@@ -120,14 +164,28 @@ class CrashPanel:
         self.status.add_class("wfcomm-crash-status")
         self.notice = widgets.Label(value="")
         self.notice.add_class("wfcomm-crash-notice")
+        self.timeline = widgets.HTML(value="")
+        self.timeline.add_class("wfcomm-crash-timeline")
+        self.proof = widgets.HTML(value="")
+        self.proof.add_class("wfcomm-crash-proof")
         self.model.listeners.append(self.show)
         self.widget = widgets.VBox(
-            [widgets.HBox(list(self.buttons.values())), self.status, self.notice]
+            [
+                widgets.HBox(list(self.buttons.values()), layout={"flex_flow": "row wrap"}),
+                self.status,
+                self.notice,
+                self.timeline,
+                self.proof,
+            ]
         )
+        self.widget.add_class("wfcomm-crash")
 
     def show(self) -> None:
         self.status.value = self.model.status_line()
         self.notice.value = self.model.notice
+        self.timeline.value = self.model.timeline()
+        proof = self.model.proof
+        self.proof.value = "" if proof is None else proof_html(proof)
 
     def do(self, action: Callable[[], Awaitable[None]]) -> asyncio.Task[Any]:
         """Schedule one button's work; then follow the workflow until it is finished."""
@@ -137,6 +195,12 @@ class CrashPanel:
         return task
 
     async def _guarded(self, action: Callable[[], Awaitable[None]]) -> None:
+        await self._noting_failure(action)
+        self.model.changed()
+        if self.follower is None or self.follower.done():
+            self.follower = asyncio.ensure_future(self._follow())
+
+    async def _noting_failure(self, action: Callable[[], Awaitable[None]]) -> None:
         try:
             await action()
         except Exception as exc:  # a button's failure is the notice, never a traceback
@@ -146,17 +210,25 @@ class CrashPanel:
                 if isinstance(exc, WfcommError)
                 else (f"{type(exc).__name__}: {first[0] if first else ''}")
             )
-        self.model.changed()
-        if self.follower is None or self.follower.done():
-            self.follower = asyncio.ensure_future(self._follow())
 
     async def _follow(self) -> None:
         while await self.model.refresh():
             self.model.changed()
             await asyncio.sleep(REFRESH_SECONDS)
         self.model.changed()
+        await self._noting_failure(self.model.prove_once)
+        self.model.changed()
 
     async def wait_idle(self) -> None:
         """Wait for the buttons' work and for the status line to settle."""
         while self.tasks or (self.follower is not None and not self.follower.done()):
             await asyncio.gather(*self.tasks, *([self.follower] if self.follower else []))
+
+
+def proof_html(report: DurabilityReport) -> str:
+    """The proof's lines (``str(report)``), one ``div`` each, words wrapped."""
+    lines = "".join(
+        f'<div class="wfcomm-crash-proof-line">{escape(line)}</div>'
+        for line in str(report).splitlines()
+    )
+    return f'<div style="white-space:normal;font-size:12px;line-height:1.5">{lines}</div>'
