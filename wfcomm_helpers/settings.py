@@ -52,10 +52,12 @@ MAX_EXECUTOR_THREADS = 32
 
 #: Connections in DBOS's pool to a PostgreSQL system database (``sys_db_pool_size``; DBOS's
 #: default is 20, opened as needed: a kernel running a notebook held up to 10 connections).
-#: A kernel also holds DBOS's LISTEN connection and the kit's guard (an advisory lock), so
-#: with 2 it holds 4 (measured from pg_stat_activity, tests/test_workshop_connections.py).
-#: 1 is too few: DBOS's launch needs two at once and times out. ``WFCOMM_PG_POOL_SIZE``
-#: overrides it (docs/benchmarks.md, the learners section, measures the latency it gives).
+#: A kernel also holds DBOS's LISTEN connection (the kit's guard holds none once DBOS runs:
+#: guard.PostgresGuard), so with 2 it holds 3 (measured from pg_stat_activity,
+#: tests/test_workshop_connections.py). 1 is too few: on a new database DBOS's launch holds
+#: its migration lock on one connection while it migrates on another, and times out after
+#: 30 s. ``WFCOMM_PG_POOL_SIZE`` overrides it (docs/benchmarks.md, the learners section,
+#: measures the latency it gives).
 POSTGRES_POOL_SIZE = 2
 
 
