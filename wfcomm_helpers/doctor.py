@@ -379,7 +379,7 @@ def collect(
     if not url:
         folder = check_data_dir()
         return checks + [folder, *(check_sqlite_files(apps) if folder.ok else [])]
-    target = database_target("doctor", url)  # raises one line for a malformed URL
+    target = database_target("doctor", database_url)  # one line for a malformed URL
     if target.is_sqlite:
         return checks + [Check("database", True, f"SQLite file {target.display} (from the URL)")]
     return checks + check_postgres(target.url)
