@@ -265,12 +265,14 @@ def is_server_full(exc: BaseException) -> bool:
 
 
 def server_full_text(display: str) -> str:
-    """The one line for a full server, with the fix."""
+    """The one line for a full server, with the fix: a kernel holds 3 connections (DBOS's pool
+    and its LISTEN; docs/benchmarks.md, the learners section), a teacher's command one or two."""
     return (
         f"PostgreSQL at {display} is running but full: no free connection slots "
         "(max_connections, or a CONNECTION LIMIT, is reached). Shut down the kernels that are "
         "not in use (Kernel > Shut Down Kernel), or have the teacher raise max_connections "
-        "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL)."
+        "to 3 per running kernel plus 10 (ALTER SYSTEM SET max_connections = 300; for 30 "
+        "learners with all three notebooks open; then restart PostgreSQL)."
     )
 
 

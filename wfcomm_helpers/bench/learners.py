@@ -40,7 +40,7 @@ class Layout:
 
 def layouts(learners: int, kernels_that_fit: int) -> list[Layout]:
     """The two layouts; the one-kernel-per-learner one as large as the server's free
-    connection slots allow (a stock server, max_connections 100, holds fewer than 30)."""
+    connection slots allow (a stock server, max_connections 100, holds about 30)."""
     cores = min(os.cpu_count() or 1, learners)
     kernels = min(learners, kernels_that_fit)
     room = "" if kernels == learners else " (the most the server's free slots hold)"
