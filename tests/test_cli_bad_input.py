@@ -348,6 +348,44 @@ def test_unreachable_postgres_and_url_and_bad_names(serve, env) -> None:
     check_lines(cases, env)
 
 
+def test_a_database_url_fault_names_its_source_and_the_teacher_gets_a_teachers_fix(env) -> None:
+    """A malformed URL names the setting the user gave it in (the option, or the environment
+    variable); an unreachable server gives the teacher's `wfcomm workshop` commands a fix a
+    teacher can act on, where a learner's command says to run the notebook's setup cell."""
+    typo = "postgresql://nobody:x@127.0.0.1:54x2/db"
+    wrong = (
+        "wfcomm: Database URL 'postgresql://nobody:***@127.0.0.1:54x2/db' is wrong: its port "
+        "'54x2' is not a number from 1 to 65535; "
+    )
+    down = f"postgresql://nobody:x@127.0.0.1:{free_port()}/nope"
+    refused = (
+        "wfcomm: Cannot open the database of app wfcomm-{} at "
+        f"{down.replace(':x@', ':***@')} (Connection refused): "
+    )
+    teacher = refused.format("messaging") + (
+        "check that the workshop's PostgreSQL server runs and that this machine reaches it, "
+        "or fix --database-url (or WFCOMM_DATABASE_URL)."
+    )
+    cases: Cases = [
+        (("--database-url", typo, "status", "x"), wrong + "fix --database-url."),
+        (("--database-url", typo, "workshop", "pending"), wrong + "fix --database-url."),
+        (("workshop", "approve", "x", "--database-url", typo), wrong + "fix --database-url."),
+        (("--database-url", down, "workshop", "pending"), teacher),
+        (("--database-url", down, "workshop", "approve-all"), teacher),
+        (("workshop", "reject", "x", "--database-url", down), teacher),
+        (
+            ("--database-url", down, "messaging", "approve", "x"),
+            refused.format("messaging") + "run the notebook's setup cell or `wfcomm serve` "
+            "first, or fix --database-url (or WFCOMM_DATABASE_URL).",
+        ),
+    ]
+    check_lines(cases, env)
+    from_environment = {**env, "WFCOMM_DATABASE_URL": typo}
+    assert one_line_failure(wfcomm("workshop", "pending", env=from_environment)) == (
+        wrong + "fix WFCOMM_DATABASE_URL or unset it to use SQLite."
+    )
+
+
 @pytest.mark.postgres
 def test_a_postgres_database_no_app_has_set_up(env, pg_url: str) -> None:
     """First absent, then created empty: neither is "no workflow", each says what to do."""

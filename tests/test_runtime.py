@@ -144,8 +144,7 @@ async def test_a_typo_in_the_database_url_is_one_line_naming_it(
         with pytest.raises(InvalidInputError) as caught:
             await wfcomm_helpers.start("events", database_url=url, quiet=True)
         assert str(caught.value) == (
-            f"Database URL {shown!r} is wrong: {problem}; fix WFCOMM_DATABASE_URL or unset it "
-            "to use SQLite."
+            f"Database URL {shown!r} is wrong: {problem}; fix the database_url argument."
         )
     assert "pw-1" not in str(caught.value) and "\n" not in str(caught.value)
 

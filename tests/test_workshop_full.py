@@ -23,7 +23,8 @@ def full_text(shown: str) -> str:
         f"PostgreSQL at {shown} is running but full: no free connection slots "
         "(max_connections, or a CONNECTION LIMIT, is reached). Shut down the kernels that are "
         "not in use (Kernel > Shut Down Kernel), or have the teacher raise max_connections "
-        "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL)."
+        "to 3 per running kernel plus 10 (ALTER SYSTEM SET max_connections = 300; for 30 "
+        "learners with all three notebooks open; then restart PostgreSQL)."
     )
 
 

@@ -317,7 +317,7 @@ def check_postgres(url: str) -> list[Check]:
     from sqlalchemy.engine import make_url
 
     from .errors import connection_failure_reason
-    from .guard import connect_to_server, postgres_lock_key
+    from .guard import connect_to_server, guard_holders, postgres_lock_key
     from .settings import app_name, executor_id, hide_password
 
     shown = hide_password(url)
@@ -340,10 +340,7 @@ def check_postgres(url: str) -> list[Check]:
         for app in _apps():
             name = app_name(app)
             key = postgres_lock_key(database, name, executor)
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-            if got and got[0]:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-            if (got and got[0]) or _held_here(name):
+            if not guard_holders(conn, {name: key}) or _held_here(name):
                 checks.append(Check(f"{app} executor id", True, f"{executor!r} is free"))
             else:
                 checks.append(
@@ -382,7 +379,7 @@ def collect(
     if not url:
         folder = check_data_dir()
         return checks + [folder, *(check_sqlite_files(apps) if folder.ok else [])]
-    target = database_target("doctor", url)  # raises one line for a malformed URL
+    target = database_target("doctor", database_url)  # one line for a malformed URL
     if target.is_sqlite:
         return checks + [Check("database", True, f"SQLite file {target.display} (from the URL)")]
     return checks + check_postgres(target.url)

@@ -25,6 +25,7 @@ SQLITE_LOCK_WAIT_SECONDS = 2.0
 
 
 class Guard(Protocol):
+    def launched(self) -> None: ...
     def release(self) -> None: ...
 
 
@@ -115,6 +116,9 @@ class SqliteFileGuard:
             raise
         self.owner_file.write_text(json.dumps(describe_this_process()))
 
+    def launched(self) -> None:
+        """The lock is held for as long as DBOS runs: nothing changes at launch."""
+
     def release(self) -> None:
         self.owner_file.unlink(missing_ok=True)
         self.lock.release(force=True)
@@ -156,7 +160,7 @@ def check_sqlite_writable(sqlite_path: Path) -> None:
 
 def connect_to_server(url: str) -> psycopg.Connection:
     """A connection to the server's maintenance database ``postgres``, which exists before DBOS
-    creates the app's own: the reachability check and the advisory locks use it."""
+    creates the app's own: the reachability check and the launch lock use it."""
     conninfo = make_url(url).set(drivername="postgresql", database="postgres")
     return psycopg.connect(
         conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
@@ -164,31 +168,71 @@ def connect_to_server(url: str) -> psycopg.Connection:
 
 
 def postgres_lock_key(database: str, app: str, executor: str) -> int:
-    """The advisory-lock key a running app holds on the server: one per database, app and
-    executor id, so workshop learners with their own WFCOMM_EXECUTOR_ID never collide."""
+    """The guard's key for one database, app and executor id (a signed 32-bit int), so
+    workshop learners with their own WFCOMM_EXECUTOR_ID never collide."""
     return zlib.crc32(f"wfcomm:{database}:{app}:{executor}".encode()) - 2**31
 
 
+def _session_prefix(key: int) -> str:
+    return f"wfcomm {key & 0xFFFFFFFF:08x} "
+
+
+def session_name(key: int, app: str, executor: str) -> str:
+    """The ``application_name`` every server session of a guarded app carries (DBOS's pool and
+    its LISTEN connection), as pg_stat_activity shows it: ``wfcomm 1a2b3c4d
+    wfcomm-messaging/ada`` (printable ASCII, at most the 63 characters PostgreSQL keeps).
+    ``key`` is :func:`postgres_lock_key`; its part alone identifies the app."""
+    name = f"{_session_prefix(key)}{app}/{executor}"
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in name)[:63]
+
+
+#: A process that just ended (a killed kernel being restarted) leaves its server sessions for
+#: a moment: the server ends them when it reads the closed socket, within milliseconds.
+ENDED_SESSIONS_WAIT_SECONDS = 2.0
+
+
+def _sessions_ended(conn: psycopg.Connection, app: str, key: int) -> bool:
+    """Whether no session named for ``key`` is open, or all end within
+    :data:`ENDED_SESSIONS_WAIT_SECONDS` (checked every 50 ms)."""
+    deadline = time.monotonic() + ENDED_SESSIONS_WAIT_SECONDS
+    while guard_holders(conn, {app: key}):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class PostgresGuard:
-    """A session-level advisory lock per (database, app, executor id), held on a connection
-    to the server's maintenance database, which exists before DBOS creates the app's own."""
+    """One running app per (database, app, executor id) on a server, with no connection of its
+    own once DBOS runs: the app's DBOS sessions carry :func:`session_name`, so another process
+    sees them in pg_stat_activity, and they end with the process (even on SIGKILL). While this
+    process launches DBOS, a session-level advisory lock on ``conn`` (to the maintenance
+    database) keeps a second one from launching at the same moment; :meth:`launched` closes
+    it."""
 
     def __init__(
         self, conn: psycopg.Connection, database: str, app: str, executor: str, display: str
     ) -> None:
         key = postgres_lock_key(database, app, executor)
-        self.conn = conn
-        got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-        if not got or not got[0]:
-            self.conn.close()
+        self.conn: psycopg.Connection | None = conn
+        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if not got or not got[0] or not _sessions_ended(conn, app, key):
+            self.release()
             raise DatabaseInUseError(
                 f"App {app} with executor id {executor!r} is already running on {display}: "
                 "shut that kernel down, or give this process its own id with "
                 "WFCOMM_EXECUTOR_ID=<your-name>."
             )
 
+    def launched(self) -> None:
+        """DBOS runs: its own sessions mark the app as running from now on, so the launch
+        lock's connection is closed and the kernel holds only DBOS's."""
+        self.release()
+
     def release(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 #: PostgreSQL's SQLSTATE for "too many connections": ``max_connections`` (or a role's or
@@ -221,26 +265,40 @@ def is_server_full(exc: BaseException) -> bool:
 
 
 def server_full_text(display: str) -> str:
-    """The one line for a full server, with the fix."""
+    """The one line for a full server, with the fix: a kernel holds 3 connections (DBOS's pool
+    and its LISTEN; docs/benchmarks.md, the learners section), a teacher's command one or two."""
     return (
         f"PostgreSQL at {display} is running but full: no free connection slots "
         "(max_connections, or a CONNECTION LIMIT, is reached). Shut down the kernels that are "
         "not in use (Kernel > Shut Down Kernel), or have the teacher raise max_connections "
-        "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL)."
+        "to 3 per running kernel plus 10 (ALTER SYSTEM SET max_connections = 300; for 30 "
+        "learners with all three notebooks open; then restart PostgreSQL)."
     )
 
 
-def advisory_lock_holders(url: str, keys: dict[str, int]) -> set[str]:
-    """Which names in ``keys`` (name -> :func:`postgres_lock_key`) hold their advisory lock on
-    the server now: the kernels that are running. Opens and closes one connection; raises
-    ``psycopg.Error`` when the server cannot be asked."""
-    with connect_to_server(url) as conn:
-        rows = conn.execute(
-            "SELECT classid::bigint, objid::bigint FROM pg_locks "
-            "WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
-        ).fetchall()
-    held = {(classid, objid) for classid, objid in rows}
+def guard_holders(conn: psycopg.Connection, keys: dict[str, int]) -> set[str]:
+    """Which names in ``keys`` (name -> :func:`postgres_lock_key`) have their app running on
+    the server now (a session named :func:`session_name`) or launching (the launch lock held
+    by another session), asked on ``conn``."""
+    rows = conn.execute(
+        "SELECT application_name, NULL::bigint, NULL::bigint FROM pg_stat_activity "
+        "WHERE application_name LIKE 'wfcomm %%' UNION ALL "
+        "SELECT NULL, classid::bigint, objid::bigint FROM pg_locks "
+        "WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()"
+    ).fetchall()
+    names = [name for name, _, _ in rows if name]
     # pg_locks splits a bigint key into its high and low 32 bits, each shown unsigned.
+    locks = {(classid, objid) for name, classid, objid in rows if not name}
     return {
-        name for name, key in keys.items() if ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF) in held
+        name
+        for name, key in keys.items()
+        if ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF) in locks
+        or any(shown.startswith(_session_prefix(key)) for shown in names)
     }
+
+
+def advisory_lock_holders(url: str, keys: dict[str, int]) -> set[str]:
+    """:func:`guard_holders` on a connection of its own: the kernels that are running. Opens
+    and closes one connection; raises ``psycopg.Error`` when the server cannot be asked."""
+    with connect_to_server(url) as conn:
+        return guard_holders(conn, keys)

@@ -40,7 +40,9 @@ from .guard import (
     SqliteFileGuard,
     connect_to_server,
     is_server_full,
+    postgres_lock_key,
     server_full_text,
+    session_name,
 )
 from .settings import (
     MAX_EXECUTOR_THREADS,
@@ -114,6 +116,12 @@ def _dbos_config(app: str, target: DatabaseTarget, tuned: bool) -> DBOSConfig:
     }
     if not target.is_sqlite:
         config["sys_db_pool_size"] = postgres_pool_size()
+        # Names DBOS's sessions (in place of its "dbos_transact") so they show this app as
+        # running: the kit's guard needs no connection of its own (guard.PostgresGuard).
+        database = make_url(target.url).database or "postgres"
+        key = postgres_lock_key(database, app, executor_id())
+        name = session_name(key, app, executor_id())
+        config["db_engine_kwargs"] = {"connect_args": {"application_name": name}}
     elif tuned:
         config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
     return config
@@ -222,6 +230,7 @@ async def start(
         await DBOS.register_queue_async(
             queue_name(name), polling_interval_sec=QUEUE_POLLING_INTERVAL_SEC
         )
+        guard.launched()
     except Exception as exc:
         DBOS.destroy()
         guard.release()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,10 +53,12 @@ MAX_EXECUTOR_THREADS = 32
 
 #: Connections in DBOS's pool to a PostgreSQL system database (``sys_db_pool_size``; DBOS's
 #: default is 20, opened as needed: a kernel running a notebook held up to 10 connections).
-#: A kernel also holds DBOS's LISTEN connection and the kit's guard (an advisory lock), so
-#: with 2 it holds 4 (measured from pg_stat_activity, tests/test_workshop_connections.py).
-#: 1 is too few: DBOS's launch needs two at once and times out. ``WFCOMM_PG_POOL_SIZE``
-#: overrides it (docs/benchmarks.md, the learners section, measures the latency it gives).
+#: A kernel also holds DBOS's LISTEN connection (the kit's guard holds none once DBOS runs:
+#: guard.PostgresGuard), so with 2 it holds 3 (measured from pg_stat_activity,
+#: tests/test_workshop_connections.py). 1 is too few: on a new database DBOS's launch holds
+#: its migration lock on one connection while it migrates on another, and times out after
+#: 30 s. ``WFCOMM_PG_POOL_SIZE`` overrides it (docs/benchmarks.md, the learners section,
+#: measures the latency it gives).
 POSTGRES_POOL_SIZE = 2
 
 
@@ -189,10 +192,18 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+#: How a message names a URL given explicitly rather than in ``WFCOMM_DATABASE_URL``: the
+#: ``database_url`` argument in Python; the ``wfcomm`` command sets its ``--database-url``.
+EXPLICIT_URL_NAME: ContextVar[str] = ContextVar(
+    "explicit_url_name", default="the database_url argument"
+)
+
+
 def database_target(app: str, database_url: str | None = None) -> DatabaseTarget:
     """Resolve where ``app`` keeps its workflows: an explicit URL, ``WFCOMM_DATABASE_URL``, or
     its own SQLite file in :func:`data_dir`. A malformed URL raises :class:`InvalidInputError`
-    naming its problem, password hidden."""
+    naming its problem and the setting to fix (:data:`EXPLICIT_URL_NAME` or
+    ``WFCOMM_DATABASE_URL``), password hidden."""
     url = database_url or os.environ.get("WFCOMM_DATABASE_URL") or ""
     if not url:
         path = data_dir() / f"{app_name(app)}.sqlite"
@@ -205,10 +216,12 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
         problem = url_problem(url)
         if problem is None:
             return DatabaseTarget(url=url, sqlite_path=None)
-    raise InvalidInputError(
-        f"Database URL {hide_password(url)!r} is wrong: {problem}; "
-        "fix WFCOMM_DATABASE_URL or unset it to use SQLite."
+    fix = (
+        f"fix {EXPLICIT_URL_NAME.get()}"
+        if database_url
+        else "fix WFCOMM_DATABASE_URL or unset it to use SQLite"
     )
+    raise InvalidInputError(f"Database URL {hide_password(url)!r} is wrong: {problem}; {fix}.")
 
 
 #: DBOS's own default executor id: one process per database.

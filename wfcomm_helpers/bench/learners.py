@@ -40,7 +40,7 @@ class Layout:
 
 def layouts(learners: int, kernels_that_fit: int) -> list[Layout]:
     """The two layouts; the one-kernel-per-learner one as large as the server's free
-    connection slots allow (a stock server, max_connections 100, holds fewer than 30)."""
+    connection slots allow (a stock server, max_connections 100, holds about 30)."""
     cores = min(os.cpu_count() or 1, learners)
     kernels = min(learners, kernels_that_fit)
     room = "" if kernels == learners else " (the most the server's free slots hold)"
@@ -57,7 +57,7 @@ def layouts(learners: int, kernels_that_fit: int) -> list[Layout]:
 def kernels_that_fit(pg_url: str) -> int:
     """How many more kernels the server has connection slots for now: max_connections less
     the superuser reserve, the sessions open now and one for the benchmark's sampler, over
-    the connections one kernel holds (DBOS's pool, its LISTEN connection, the kit's guard)."""
+    the connections one kernel holds (DBOS's pool and its LISTEN connection)."""
     with psycopg.connect(_admin(pg_url)) as conn:
         row = conn.execute(
             "SELECT current_setting('max_connections')::int"
@@ -65,7 +65,7 @@ def kernels_that_fit(pg_url: str) -> int:
             " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
         ).fetchone()
     free = int(row[0]) if row else 0
-    return max(1, (free - 1) // (postgres_pool_size() + 2))
+    return max(1, (free - 1) // (postgres_pool_size() + 1))
 
 
 def sessions_per_process(learners: int, processes: int) -> list[int]:
@@ -99,7 +99,7 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
             processes.append(start_probe(spec, tempfile.mkdtemp(prefix="wfcomm-learner-"), env))
         _release_when_ready(Path(barrier), processes)
         cpu_before = psutil.cpu_times()
-        peak = _peak_connections(pg_url, processes)
+        peak, per_process = _peak_connections(pg_url, processes)
         busy = _busy_percent(cpu_before, psutil.cpu_times())
         results, failed = [], []
         for process in processes:
@@ -129,6 +129,7 @@ def run_layout(layout: Layout, learners: int, hops_each: int, pg_url: str) -> di
         "lost": lost,
         "failed": failed,
         "peak_connections": peak,
+        "most_per_process": per_process,
         "cpu_busy": busy,
     }
 
@@ -166,15 +167,23 @@ def _server_setting(pg_url: str, name: str) -> str:
     return str(row[0]) if row else "?"
 
 
-def _peak_connections(pg_url: str, processes: list[Any]) -> int:
-    """The most connections the server held while the learners ran (sampled every 50 ms)."""
-    peak = 0
+def _peak_connections(pg_url: str, processes: list[Any]) -> tuple[int, int]:
+    """While the learners run (sampled every 50 ms): the most connections open on the whole
+    server, and the most one learner process held (its sessions carry its guard's
+    ``application_name``, :func:`wfcomm_helpers.guard.session_name`)."""
+    peak = most_per_process = 0
     with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
         while any(p.poll() is None for p in processes):
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
-            peak = max(peak, int(row[0]) if row else 0)
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM pg_stat_activity), (SELECT coalesce(max(n), 0)"
+                " FROM (SELECT count(*) AS n FROM pg_stat_activity"
+                " WHERE application_name LIKE 'wfcomm %' GROUP BY application_name) AS named)"
+            ).fetchone()
+            if row:
+                peak = max(peak, int(row[0]))
+                most_per_process = max(most_per_process, int(row[1]))
             time.sleep(0.05)
-    return peak
+    return peak, most_per_process
 
 
 def _release_when_ready(barrier: Path, processes: list[Any], deadline_s: float = 300) -> None:

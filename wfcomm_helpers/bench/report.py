@@ -295,11 +295,11 @@ def learners_table(data: dict[str, Any]) -> list[str]:
         f"stream value read back: lost or wrong: {', '.join(lost) if lost else 'none'}."
     )
     lines.append(f"\n{layout_comparison(server, machine)}")
-    per_kernel = machine["peak_connections"] / machine["processes"]
     lines.append(
         f"\nServer: max_connections = {data['max_connections']}; with {machine['processes']} "
         f"kernel processes at most {machine['peak_connections']} connections were open on the "
-        f"whole server (at most {per_kernel:.1f} per kernel, counting every other session)."
+        f"whole server (counting every other session), and one kernel held at most "
+        f"{machine['most_per_process']} (counted by its sessions' application_name)."
     )
     failed = [f for run in data["runs"] for f in run["failed"]]
     if failed:

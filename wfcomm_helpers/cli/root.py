@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import typer
 
+from ..settings import EXPLICIT_URL_NAME
 from . import demo, events, messaging, serve, streaming, tools, workflows, workshop
 from .options import Options, database_url_option
 
@@ -50,6 +51,7 @@ def root(
         help="The app whose database to use (default: the pattern's notebook app).",
     ),
 ) -> None:
+    EXPLICIT_URL_NAME.set("--database-url")  # a malformed URL names the option to fix
     source = ctx.get_parameter_source("url")  # click's enum, or the copy typer vendors
     from_environment = getattr(source, "name", None) == "ENVIRONMENT"
     ctx.obj = Options(

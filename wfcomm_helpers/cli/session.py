@@ -12,6 +12,7 @@ from typing import TypeVar
 import typer
 
 from ..connection import Connection, DirectConnection, HttpConnection, NoDatabaseError
+from ..connection.direct import OPEN_FIX
 from ..errors import WfcommError
 from .options import Options, options, say
 
@@ -48,10 +49,12 @@ def run_direct(
     action: Callable[[DirectConnection], Awaitable[T]],
     *,
     database_url: str | None = None,
+    open_fix: str = OPEN_FIX,
 ) -> T:
     """:func:`run` for commands that work on the database only (the workshop's): ``--url``
     is refused in one line rather than ignored; ``database_url`` (the command's own
-    ``--database-url``) beats the global one."""
+    ``--database-url``) beats the global one; ``open_fix`` ends the line said when the
+    database cannot be opened."""
     opts = options(ctx)
     if opts.url:
         given = "WFCOMM_URL is set" if opts.url_from_environment else "--url was given"
@@ -62,7 +65,7 @@ def run_direct(
 
     async def go() -> T:
         url = database_url or opts.database_url
-        conn = await DirectConnection.open(opts.app or default_app, url)
+        conn = await DirectConnection.open(opts.app or default_app, url, open_fix=open_fix)
         try:
             return await action(conn)
         finally:

@@ -19,6 +19,13 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+#: The teacher's fix when the workshop's database cannot be opened: a learner's command says
+#: "run the notebook's setup cell", which is not what a teacher at the front can do.
+TEACHER_OPEN_FIX = (
+    "check that the workshop's PostgreSQL server runs and that this machine reaches it, or "
+    "fix --database-url (or WFCOMM_DATABASE_URL)."
+)
+
 LEARNER = typer.Option(None, "--learner", help="Only this learner's (executor id) workflows.")
 
 
@@ -34,7 +41,7 @@ def pending(
         found = await workshop.waiting_workflows(conn.client, learner)
         return await workshop.with_kernel_state(conn.target, found)
 
-    found = run_direct(ctx, "messaging", work, database_url=database_url)
+    found = run_direct(ctx, "messaging", work, database_url=database_url, open_fix=TEACHER_OPEN_FIX)
     now = time.time()
     for item in found:
         print(item.line(now))
@@ -47,7 +54,7 @@ def _decide(
     async def work(conn: DirectConnection) -> str:
         return await workshop.decide(conn.client, workflow_id, approved, text)
 
-    return run_direct(ctx, "messaging", work, database_url=url)
+    return run_direct(ctx, "messaging", work, database_url=url, open_fix=TEACHER_OPEN_FIX)
 
 
 @app.command()
@@ -89,7 +96,7 @@ def approve_all(
             await messaging.send_decision(item.workflow_id, True, message, backend=conn.client)
         return found
 
-    found = run_direct(ctx, "messaging", work, database_url=database_url)
+    found = run_direct(ctx, "messaging", work, database_url=database_url, open_fix=TEACHER_OPEN_FIX)
     for item in found:
         print(f"Approved {item.workflow_id} (learner {item.learner}).")
     say(f"{len(found)} approved.")

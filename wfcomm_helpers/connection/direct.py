@@ -24,6 +24,13 @@ class NoDatabaseError(DatabaseUnreachableError):
     """The app's SQLite file does not exist: that app has never run here."""
 
 
+#: The fix a learner's command offers when the app's database cannot be opened.
+OPEN_FIX = (
+    "run the notebook's setup cell or `wfcomm serve` first, or fix --database-url "
+    "(or WFCOMM_DATABASE_URL)."
+)
+
+
 class DirectConnection:
     """A ``DBOSClient`` on one app's database; the foundation's functions do the work."""
 
@@ -32,7 +39,11 @@ class DirectConnection:
         self.where = target.display
 
     @classmethod
-    async def open(cls, app: str, database_url: str | None = None) -> DirectConnection:
+    async def open(
+        cls, app: str, database_url: str | None = None, *, open_fix: str = OPEN_FIX
+    ) -> DirectConnection:
+        """A client on ``app``'s database; :class:`DatabaseUnreachableError` in one line when
+        it cannot be opened, ending with ``open_fix`` (what the reader can do about it)."""
         name = app_name(app)
         target = database_target(name, database_url)
         if target.sqlite_path is not None:
@@ -61,8 +72,7 @@ class DirectConnection:
                     raise DatabaseUnreachableError(server_full_text(target.display)) from None
                 raise DatabaseUnreachableError(
                     f"Cannot open the database of app {name} at {target.display} "
-                    f"({connection_failure_reason(exc)}): run the notebook's setup cell or "
-                    "`wfcomm serve` first, or fix --database-url (or WFCOMM_DATABASE_URL)."
+                    f"({connection_failure_reason(exc)}): {open_fix}"
                 ) from None
             try:
                 # The client never creates DBOS's tables: an empty file, or a database no
