@@ -5,7 +5,10 @@ misconceptions first) with one line that names the misconception."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from dbos import DBOS, error
@@ -355,13 +358,36 @@ async def test_a_sync_function_is_refused(dbos_app):
     assert result.line == "Exercise 1.1 ✘ not yet: current_status must be an `async def` function."
 
 
-async def test_a_check_after_clean_up_says_to_rerun_setup(dbos_app):
+NOT_RUNNING = (
+    "✘ not yet: DBOS is not running in this kernel (a fresh kernel, or the clean-up cell "
+    "stopped it): run the setup cell, then this check again."
+)
+
+
+@pytest.mark.parametrize("exercise", sorted(exercises.CHECKS))
+async def test_a_check_after_clean_up_says_to_run_setup(dbos_app, exercise):
     wfcomm_helpers.shutdown()
-    result = await exercises.check_2_1(exercises.solution_2_1)
-    assert result.line == (
-        "Exercise 2.1 ✘ not yet: DBOS is not running (the clean-up cell stopped it): "
-        "re-run the setup cell."
+    check, solution = exercises.CHECKS[exercise]
+    result = await asyncio.wait_for(check(solution), 5)
+    assert result.line == f"Exercise {exercise} {NOT_RUNNING}"
+
+
+def test_a_check_in_a_fresh_kernel_says_to_run_setup(tmp_path):
+    """A new Python process that never ran the setup cell (a restarted kernel): one line."""
+    code = (
+        "import asyncio\n"
+        "from wfcomm_helpers import exercises\n"
+        "print(asyncio.run(exercises.check_3_3(exercises.solution_3_3)).line)\n"
     )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "WFCOMM_DATA_DIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"Exercise 3.3 {NOT_RUNNING}"], done.stdout + done.stderr
 
 
 def test_solution_on_demand_prints_the_reference(capsys):

@@ -82,9 +82,3 @@ async def test_a_retried_send_is_two_messages_unless_it_has_a_key(dbos_app):
 
 async def test_a_cancelled_answer_is_a_dbos_success(dbos_app):
     assert await seed_mistakes.cancelled_is_success() == ("cancelled", "SUCCESS")
-
-
-async def test_each_send_is_a_message_of_its_own(dbos_app):
-    cost = await seed_mistakes.time_sends(5)
-    assert (cost.sends, cost.received) == (5, 5)
-    assert cost.line().startswith("5 sends took ")

@@ -64,8 +64,8 @@ def test_a_cell_after_the_clean_up_cell_says_rerun_setup_in_one_line(kernel) -> 
     )
     assert check.data == [
         {
-            "text/plain": "Exercise 1.1 ✘ not yet: DBOS is not running (the clean-up cell "
-            "stopped it): re-run the setup cell."
+            "text/plain": "Exercise 1.1 ✘ not yet: DBOS is not running in this kernel (a fresh "
+            "kernel, or the clean-up cell stopped it): run the setup cell, then this check again."
         }
     ], check
     assert kernel.run(SETUP).stdout.endswith("wfcomm-events.sqlite.\n")

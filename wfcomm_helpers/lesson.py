@@ -131,6 +131,24 @@ async def time_event_hop() -> HopTimes:
     return HopTimes(with_wakeup * 1000, poll_only * 1000, sqlite_polling_interval())
 
 
+async def wait_in_recv(workflow_id: str, timeout_seconds: float = 60.0) -> float:
+    """Wait until the workflow is inside ``recv``: DBOS registers the waiter, checks for a
+    message, then records the recv's deadline (a ``DBOS.sleep`` row in ``operation_outputs``),
+    so once that row exists a send wakes a waiting ``recv``. Polls the workflow's steps every
+    20 ms; returns the seconds it waited. Raises TimeoutError after ``timeout_seconds``."""
+
+    async def deadline_recorded() -> None:
+        while not any(
+            step["function_name"] == "DBOS.sleep"
+            for step in await DBOS.list_workflow_steps_async(workflow_id)
+        ):
+            await asyncio.sleep(0.02)
+
+    began = time.perf_counter()
+    await asyncio.wait_for(deadline_recorded(), timeout_seconds)
+    return time.perf_counter() - began
+
+
 async def events_run(n_steps: int, pause_seconds: float, fib_base: int = 20) -> Any:
     """Start a paced events workflow; returns its handle."""
     return await DBOS.start_workflow_async(events_workflow, n_steps, fib_base, pause_seconds)

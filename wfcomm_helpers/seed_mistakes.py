@@ -75,7 +75,7 @@ class LoopLagRun:
 LAG_INTERVAL_MS = 5.0
 
 
-async def _start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
+async def start_local(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
     """Start in this process and keep the handle: its get_result awaits the task directly
     (a retrieved handle polls the database once a second)."""
     with SetWorkflowID(validation.new_workflow_id(prefix)):
@@ -89,7 +89,7 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     began = time.perf_counter()
     handle = await start()
     other_began = time.perf_counter()
-    await (await _start(events_workflow, "events", 1, 0)).get_result()
+    await (await start_local(events_workflow, "events", 1, 0)).get_result()
     other_ms = (time.perf_counter() - other_began) * 1000
     await handle.get_result()
     seconds = time.perf_counter() - began
@@ -105,11 +105,11 @@ async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLa
     return (
         await _run_and_measure(
             "seed (async Fibonacci on the loop)",
-            lambda: _start(seed_cpu_on_loop_workflow, "seed-cpu", steps, base),
+            lambda: start_local(seed_cpu_on_loop_workflow, "seed-cpu", steps, base),
         ),
         await _run_and_measure(
             "kit (sync step in a worker thread)",
-            lambda: _start(events_workflow, "events", steps, base),
+            lambda: start_local(events_workflow, "events", steps, base),
         ),
     )
 
@@ -138,7 +138,7 @@ async def get_event_holding_the_loop(timeout_seconds: float = 1.5) -> HeldRead:
     way: a blocking ``get_event`` that holds the loop (dbos 3.4 refuses it on the loop, so it
     runs in a thread while the loop thread blocks on it). The workflow cannot run meanwhile:
     the read waits its whole timeout and returns None."""
-    handle = await _start(events_workflow, "events", 1, 20, 0.2)  # pauses 0.2 s first
+    handle = await start_local(events_workflow, "events", 1, 20, 0.2)  # pauses 0.2 s first
     began = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         read = pool.submit(DBOS.get_event, handle.workflow_id, "result", timeout_seconds)
@@ -278,7 +278,7 @@ async def _offset_read(workflow_id: str, offset: int) -> StreamChunk:
 
 async def compare_stream_reads(n_values: int = 4, gap_seconds: float = 0.3) -> StreamReadTiming:
     """Start a stream that gains a value every ``gap_seconds`` and read it three ways."""
-    handle = await _start(paced_stream_workflow, "seed-paced-stream", n_values, gap_seconds)
+    handle = await start_local(paced_stream_workflow, "seed-paced-stream", n_values, gap_seconds)
     wid = handle.workflow_id
     await DBOS.read_stream_offset_async(wid, STREAM_KEY, 0)  # wait for the first value
     began = time.perf_counter()
@@ -328,7 +328,7 @@ class EarlySend:
 
 async def send_before_recv(delay_seconds: float = 0.5) -> EarlySend:
     """Send to a workflow that exists but has not reached ``recv`` yet: the message waits."""
-    handle = await _start(late_recv_workflow, "seed-late-recv", delay_seconds, 5.0)
+    handle = await start_local(late_recv_workflow, "seed-late-recv", delay_seconds, 5.0)
     wid = handle.workflow_id
     await DBOS.send_async(wid, {"approved": True, "message": "sent early"}, TOPIC)
     reached = await DBOS.get_event_async(wid, REACHED_RECV_EVENT, 0)
@@ -349,7 +349,7 @@ async def message_counter_workflow(first_wait_seconds: float, gap_seconds: float
 async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[Any]:
     """Send the same approval ``attempts`` times, as a retry or a double click does, and return
     what a workflow that reads every message received."""
-    handle = await _start(message_counter_workflow, "seed-counter", 5.0, 0.3)
+    handle = await start_local(message_counter_workflow, "seed-counter", 5.0, 0.3)
     for _ in range(attempts):
         await DBOS.send_async(
             handle.workflow_id,
@@ -358,30 +358,6 @@ async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[A
             idempotency_key=idempotency_key,
         )
     return await handle.get_result()
-
-
-@dataclass(frozen=True)
-class SendCost:
-    sends: int
-    seconds: float
-    received: int
-
-    def line(self) -> str:
-        return (
-            f"{self.sends} sends took {self.seconds * 1000:.0f} ms "
-            f"({self.seconds * 1000 / self.sends:.1f} ms each, one transaction each); "
-            f"the workflow received {self.received}"
-        )
-
-
-async def time_sends(count: int = 20) -> SendCost:
-    """Time ``count`` sends (each a new message, no idempotency key) and count what arrives."""
-    handle = await _start(message_counter_workflow, "seed-counter", 5.0, 0.3)
-    began = time.perf_counter()
-    for i in range(count):
-        await DBOS.send_async(handle.workflow_id, {"approved": True, "message": str(i)}, TOPIC)
-    seconds = time.perf_counter() - began
-    return SendCost(count, seconds, len(await handle.get_result()))
 
 
 async def cancelled_is_success(timeout_seconds: float = 5.0) -> tuple[str, str]:

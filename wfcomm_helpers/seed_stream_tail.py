@@ -16,7 +16,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from .seed_mistakes import _offset_read, _start
+from .seed_mistakes import _offset_read, start_local
 from .streaming import STREAM_KEY
 
 #: The seed's total budget for one read (s).
@@ -124,7 +124,7 @@ async def compare_tails(
 ) -> TailComparison:
     """Tail one bursty stream both ways at once, polling every ``every`` s. The seed's poller
     gives up 2 s after the kit's has seen the close (it may never see the end)."""
-    handle = await _start(
+    handle = await start_local(
         burst_stream_workflow, "seed-burst-stream", bursts, per_burst, gap_seconds
     )
     seed, kit = Tail(), Tail()

@@ -45,13 +45,15 @@ class CheckResult:
 
 
 def not_running(exercise: str) -> CheckResult | None:
-    """One line when DBOS is stopped (the clean-up cell ran): the check cannot run then."""
+    """One line when DBOS is not running in this process (a fresh kernel, or the clean-up cell
+    stopped it): the check needs the notebook's DBOS, so it says which cell to run."""
     if runtime.is_running():
         return None
     return CheckResult(
         exercise,
         False,
-        "DBOS is not running (the clean-up cell stopped it): re-run the setup cell.",
+        "DBOS is not running in this kernel (a fresh kernel, or the clean-up cell stopped it): "
+        "run the setup cell, then this check again.",
     )
 
 
