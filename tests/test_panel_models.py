@@ -8,6 +8,7 @@ at all fails the test. Waits are on the model's own tasks (``wait_idle``) or its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -126,8 +127,9 @@ async def test_messaging_model_idle_workflow_times_out_and_a_second_click_names_
     assert model.start_idle() is True
     assert model.start_idle() is False  # before the workflow even has an id
     assert model.notice == "The workflow left alone is still starting: wait for it to end."
-    while model.idle.workflow_id is None:
-        await next_change(model.idle, model.idle_task)
+    await changed_until(
+        model.idle, lambda: model.idle.workflow_id is not None, "the idle workflow's id"
+    )
     assert model.start_idle() is False
     assert model.notice == (
         f"{model.idle.workflow_id} is still waiting for its timeout: wait for it to end."
@@ -257,11 +259,14 @@ async def test_shutdown_stops_a_watching_model_and_its_health_quietly(dbos_app) 
     model.health.start()
     model.start()
     await model.wait_for_recv()
-    while model.health.line.startswith("kernel health: starting"):
-        await next_change(model.health)
+    await changed_until(
+        model.health,
+        lambda: not model.health.line.startswith("kernel health: starting"),
+        "the health strip's first reading",
+    )
     wfcomm_helpers.shutdown()
     await model.wait_idle()
-    await asyncio.wait_for(_until(model.health, lambda: not model.health.running), 10)
+    await changed_until(model.health, lambda: not model.health.running, "the health to stop")
     assert (model.phase, model.notice, model.error) == ("dbos-stopped", DBOS_STOPPED, None)
     assert model.health.line == (
         "kernel health: stopped (DBOS was shut down: re-run the setup cell)"
@@ -270,9 +275,20 @@ async def test_shutdown_stops_a_watching_model_and_its_health_quietly(dbos_app) 
     assert not model.health.monitor.running
 
 
-async def _until(model: HasTraits, condition) -> None:
-    while not condition():
-        await next_change(model)
+async def changed_until(
+    model: HasTraits, condition: Callable[[], bool], what: str, seconds: float = 60
+) -> None:
+    """Wait on ``model``'s trait changes until ``condition()``; after ``seconds`` fail naming
+    ``what``."""
+
+    async def changes() -> None:
+        while not condition():
+            await next_change(model)
+
+    try:
+        await asyncio.wait_for(changes(), seconds)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out after {seconds:g} s waiting for {what}") from None
 
 
 async def test_close_cancels_everything_and_is_safe_twice(dbos_app) -> None:
