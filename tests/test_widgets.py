@@ -234,7 +234,15 @@ EVERY_PANEL_CELL = (
     "m = MessagingPanel(n_steps=1, fib_base=5); m.widget; m.start()\n"
     "s = StreamingPanel(n_steps=1, fib_base=5); s.widget; s.start()"
 )
-FINISH_EVERY_PANEL = "await m.wait_for_recv()\nm.approve()\nfor x in (e, m, s): await x.wait_idle()"
+#: Finish the last panels' work, and the workflow starts a re-run let finish (shielded, they
+#: run to their end on their own: the kit never cancels a start DBOS may have recorded).
+FINISH_EVERY_PANEL = (
+    "await m.wait_for_recv()\nm.approve()\nfor x in (e, m, s): await x.wait_idle()\n"
+    + wait_until(
+        "not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.startswith('start_')]",
+        "the replaced panels' workflow starts to end",
+    )
+)
 
 
 @pytest.mark.parametrize("reruns", [1, 10])
