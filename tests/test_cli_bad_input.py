@@ -16,6 +16,7 @@ import io
 import json
 import math
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -512,7 +513,7 @@ EVERY_ARGUMENT: Cases = [
     (("messaging", "send", "x", "42"), NOT_OBJECT + "a number."),
     (("messaging", "send", "x", ""), "wfcomm: The message is not JSON (Expecting value at character 0): quote it, e.g. '{\"approved\": true}'."),
     (("messaging", "send", "x", '{"n": -Infinity}'), "wfcomm: The message is not JSON (-Infinity is not a JSON number): quote it, e.g. '{\"approved\": true}'."),
-    (("messaging", "send", "x", "[" + "9" * 5000 + "]"), "wfcomm: The message is not JSON (Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits): quote it, e.g. '{\"approved\": true}'."),
+    (("messaging", "send", "x", "[" + "9" * 5000 + "]"), f"wfcomm: The message is not JSON (it has a 5000-digit number, longer than the {sys.get_int_max_str_digits()} digits Python reads): quote it, e.g. '{{\"approved\": true}}'."),
     (("messaging", "send", "x", TOO_BIG), TOO_BIG_LINE),
     (("status", "\udcff"), "wfcomm: Argument 4 ('\\xff') is not UTF-8 text: set the terminal to UTF-8 (e.g. export LANG=C.UTF-8) and type it again."),
     (("demo", "chat"), "wfcomm: Unknown demo 'chat': use one of events, messaging, streaming."),

@@ -105,16 +105,16 @@ async def test_messaging_panel_approve_while_down_is_proved_received_after_resta
         assert notice == "Run a workflow first: there is nobody to approve."
         await press(panel, "Start worker")
         panel.buttons["Run workflow"].click()
-        while panel.model.workflow_id is None:
-            await asyncio.sleep(0.01)
-        wid = panel.model.workflow_id
-        while "DBOS.sleep" not in [s["function_name"] for s in await step_list(wid)]:
-            await asyncio.sleep(0.02)  # recv has recorded its deadline: it is waiting
+        wid = await until(lambda: panel.model.workflow_id, "the workflow's id")
+
+        async def recv_waits() -> bool:  # recv has recorded its deadline: it is waiting
+            return "DBOS.sleep" in [s["function_name"] for s in await step_list(wid)]
+
+        await until(recv_waits, f"{wid}'s recv to record its deadline")
         panel.buttons["Kill worker"].click()
         await until_down("messaging")
         panel.buttons["Approve"].click()
-        while not panel.notice.value.startswith("Sent"):
-            await asyncio.sleep(0.01)
+        await until(lambda: panel.notice.value.startswith("Sent"), "the approval to be sent")
         assert panel.notice.value == f"Sent the approval to {wid} while the worker is down."
         panel.buttons["Restart"].click()
         await settle(panel)
@@ -132,8 +132,9 @@ async def step_list(wid: str) -> list:
 
 
 async def until_down(pattern: str) -> None:
-    while worker.worker_status(pattern).running:
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: not worker.worker_status(pattern).running, f"the {pattern} worker to be down"
+    )
 
 
 def test_live_timeline_html_has_one_mark_per_record_and_each_killed_run():

@@ -4,11 +4,17 @@ Mermaid sequence diagram with the three lanes."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from wfcomm_helpers import messaging
 from wfcomm_helpers.dbos_private import system_tables  # no public list of the tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +52,20 @@ def test_diagram_names_real_tables_and_three_lanes(pattern):
     assert named, "the diagram names no table"
     real = system_tables()
     assert named <= real, named - real
+
+
+def events_set_by(workflow: Callable[..., Any]) -> set[str]:
+    """The event keys ``workflow`` passes to ``DBOS.set_event_async`` (names resolved in its
+    module)."""
+    names = vars(inspect.getmodule(workflow))
+    keys = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(workflow)))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "set_event_async":
+            key = node.args[0]
+            keys.add(key.value if isinstance(key, ast.Constant) else names[key.id])
+    return keys
+
+
+def test_the_messaging_diagram_names_exactly_the_events_its_workflow_sets():
+    drawn = set(re.findall(r'set_event\("(\w+)"', part("messaging")))
+    assert drawn == events_set_by(messaging.messaging_workflow) == {"waiting", "answered"}

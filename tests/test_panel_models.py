@@ -8,14 +8,18 @@ at all fails the test. Waits are on the model's own tasks (``wait_idle``) or its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from dbos import DBOS
+from test_durability import until
 from test_widgets import EXPECTED_LOG  # the 3-step log, fib_base 15
 from traitlets import HasTraits
 
 import wfcomm_helpers
+from wfcomm_helpers import events, messaging, streaming
+from wfcomm_helpers.messaging import WAITING_EVENT
 from wfcomm_helpers.widgets.events_model import EventsModel
 from wfcomm_helpers.widgets.messaging_model import MessagingModel
 from wfcomm_helpers.widgets.model import DBOS_STOPPED, PanelModel, next_change
@@ -123,8 +127,9 @@ async def test_messaging_model_idle_workflow_times_out_and_a_second_click_names_
     assert model.start_idle() is True
     assert model.start_idle() is False  # before the workflow even has an id
     assert model.notice == "The workflow left alone is still starting: wait for it to end."
-    while model.idle.workflow_id is None:
-        await next_change(model.idle, model.idle_task)
+    await changed_until(
+        model.idle, lambda: model.idle.workflow_id is not None, "the idle workflow's id"
+    )
     assert model.start_idle() is False
     assert model.notice == (
         f"{model.idle.workflow_id} is still waiting for its timeout: wait for it to end."
@@ -155,6 +160,64 @@ async def test_a_workflow_the_panel_stopped_following_is_not_called_finished(dbo
     assert model.notice == f"This panel no longer follows {wid}: press Start for a new workflow."
     assert (await DBOS.get_workflow_status_async(wid)).status == "PENDING"  # still waiting
     model.close()
+
+
+#: Loop turns between Start and the re-run of the cell: the sweep crosses the moment DBOS has
+#: recorded the workflow but not yet created the task that runs it.
+RERUN_AFTER_TURNS = range(0, 60, 2)
+PATTERNS = {
+    "events": (lambda: EventsModel(fib_base=10), lambda m: m.start(1), events.WORKFLOW_NAME),
+    "messaging": (
+        lambda: MessagingModel(1, 60, fib_base=10),
+        lambda m: m.start(),
+        messaging.WORKFLOW_NAME,
+    ),
+    "streaming": (
+        lambda: StreamingModel(1, fib_base=10),
+        lambda m: m.start(),
+        streaming.WORKFLOW_NAME,
+    ),
+}
+
+
+def starting() -> list[asyncio.Task[Any]]:
+    """The workflow starts (``start_events`` ...) still running on this loop."""
+    return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.startswith("start_")]
+
+
+async def succeeded(workflow_id: str) -> bool:
+    status = await DBOS.get_workflow_status_async(workflow_id)
+    return status is not None and status.status == "SUCCESS"
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+async def test_a_rerun_right_after_start_leaves_no_workflow_pending(dbos_app, pattern) -> None:
+    """A re-run cancels the old panel's tasks, never a workflow start: each workflow DBOS
+    recorded runs to SUCCESS (messaging: once a decision is sent), and no other exists."""
+    make, start, name = PATTERNS[pattern]
+    last: PanelModel | None = None
+    for turns in RERUN_AFTER_TURNS:
+        model = make()
+        model.replace(last)  # what a re-run of the cell does to the previous panel
+        assert start(model) is True
+        last = model
+        for _ in range(turns):
+            await asyncio.sleep(0)
+    await until(lambda: not starting(), "the starts the re-runs left in flight")
+    started = await DBOS.list_workflows_async()
+    assert {w.name for w in started} == {name}
+    for w in started:
+        if pattern == "messaging":  # it waits for a decision: the learner sends it later
+            await until(
+                lambda w=w: DBOS.get_event_async(w.workflow_id, WAITING_EVENT, 0),
+                f"{w.workflow_id} to wait for a decision",
+            )
+            await messaging.send_decision(w.workflow_id, True)
+        await until(lambda w=w: succeeded(w.workflow_id), f"{w.workflow_id} to end SUCCESS")
+    statuses = {w.workflow_id: w.status for w in await DBOS.list_workflows_async()}
+    assert statuses == {w.workflow_id: "SUCCESS" for w in started}
+    assert last is not None
+    last.close()
 
 
 async def test_streaming_model_two_readers_get_every_value_and_reread_does_not_consume(
@@ -196,11 +259,14 @@ async def test_shutdown_stops_a_watching_model_and_its_health_quietly(dbos_app) 
     model.health.start()
     model.start()
     await model.wait_for_recv()
-    while model.health.line.startswith("kernel health: starting"):
-        await next_change(model.health)
+    await changed_until(
+        model.health,
+        lambda: not model.health.line.startswith("kernel health: starting"),
+        "the health strip's first reading",
+    )
     wfcomm_helpers.shutdown()
     await model.wait_idle()
-    await asyncio.wait_for(_until(model.health, lambda: not model.health.running), 10)
+    await changed_until(model.health, lambda: not model.health.running, "the health to stop")
     assert (model.phase, model.notice, model.error) == ("dbos-stopped", DBOS_STOPPED, None)
     assert model.health.line == (
         "kernel health: stopped (DBOS was shut down: re-run the setup cell)"
@@ -209,9 +275,20 @@ async def test_shutdown_stops_a_watching_model_and_its_health_quietly(dbos_app) 
     assert not model.health.monitor.running
 
 
-async def _until(model: HasTraits, condition) -> None:
-    while not condition():
-        await next_change(model)
+async def changed_until(
+    model: HasTraits, condition: Callable[[], bool], what: str, seconds: float = 60
+) -> None:
+    """Wait on ``model``'s trait changes until ``condition()``; after ``seconds`` fail naming
+    ``what``."""
+
+    async def changes() -> None:
+        while not condition():
+            await next_change(model)
+
+    try:
+        await asyncio.wait_for(changes(), seconds)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out after {seconds:g} s waiting for {what}") from None
 
 
 async def test_close_cancels_everything_and_is_safe_twice(dbos_app) -> None:

@@ -228,6 +228,23 @@ PANEL_TASKS = (
 ONE_PANEL_TASKS = ["HealthModel._refresh", "LoopLagMonitor._run"]
 
 
+#: One run of each panel cell, each panel displayed and started.
+EVERY_PANEL_CELL = (
+    "e = EventsPanel(n_steps=1, fib_base=5); e.widget; e.start()\n"
+    "m = MessagingPanel(n_steps=1, fib_base=5); m.widget; m.start()\n"
+    "s = StreamingPanel(n_steps=1, fib_base=5); s.widget; s.start()"
+)
+#: Finish the last panels' work, and the workflow starts a re-run let finish (shielded, they
+#: run to their end on their own: the kit never cancels a start DBOS may have recorded).
+FINISH_EVERY_PANEL = (
+    "await m.wait_for_recv()\nm.approve()\nfor x in (e, m, s): await x.wait_idle()\n"
+    + wait_until(
+        "not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.startswith('start_')]",
+        "the replaced panels' workflow starts to end",
+    )
+)
+
+
 @pytest.mark.parametrize("reruns", [1, 10])
 def test_rerunning_every_panel_cell_leaves_the_tasks_of_one_panel_per_pattern(kernel, reruns):
     """Issue 11: re-running a panel cell (here with its workflow started each time) must not
@@ -235,13 +252,28 @@ def test_rerunning_every_panel_cell_leaves_the_tasks_of_one_panel_per_pattern(ke
     start(kernel, "events", "EventsPanel")
     kernel.run("from wfcomm_helpers.widgets import MessagingPanel, StreamingPanel")
     for _ in range(reruns):
-        kernel.run(
-            "e = EventsPanel(n_steps=1, fib_base=5); e.widget; e.start()\n"
-            "m = MessagingPanel(n_steps=1, fib_base=5); m.widget; m.start()\n"
-            "s = StreamingPanel(n_steps=1, fib_base=5); s.widget; s.start()"
-        )
-    kernel.run("await m.wait_for_recv()\nm.approve()\nfor x in (e, m, s): await x.wait_idle()")
+        kernel.run(EVERY_PANEL_CELL)
+    kernel.run(FINISH_EVERY_PANEL)
     assert state(kernel, PANEL_TASKS) == sorted(ONE_PANEL_TASKS * 3)
+
+
+#: The widget models alive in the kernel: one open comm each.
+WIDGET_COMMS = "len(__import__('comm').get_comm_manager().comms)"
+
+
+def test_rerunning_every_panel_cell_closes_the_replaced_panels_widgets(kernel):
+    """Issue 11: a replaced panel's widgets (children, layouts, styles) are closed, so ten runs
+    of the panel cells leave as many widget models as one run."""
+    start(kernel, "events", "EventsPanel")
+    kernel.run("from wfcomm_helpers.widgets import MessagingPanel, StreamingPanel")
+    kernel.run(EVERY_PANEL_CELL)
+    kernel.run(FINISH_EVERY_PANEL)
+    after_one = state(kernel, WIDGET_COMMS)
+    assert after_one > 50  # the comm count is what it claims to be: the three panels' widgets
+    for _ in range(9):
+        kernel.run(EVERY_PANEL_CELL)
+    kernel.run(FINISH_EVERY_PANEL)
+    assert state(kernel, WIDGET_COMMS) == after_one
 
 
 def test_health_strip_shows_memory_and_loop_lag(kernel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import uuid
 from typing import Any
 
@@ -136,7 +137,7 @@ def parse_json(text: str | bytes) -> Any:
     cannot hold (nesting ~1000 deep, a 5000-digit number) with :class:`InvalidInputError`
     whose text is the reason only (the caller says what was being read)."""
     try:
-        return json.loads(text, parse_constant=_not_a_json_number)
+        return json.loads(text, parse_constant=_not_a_json_number, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at character {exc.pos}"
     except RecursionError:
@@ -144,6 +145,18 @@ def parse_json(text: str | bytes) -> Any:
     except ValueError as exc:
         reason = str(exc).split(";")[0] or type(exc).__name__
     raise InvalidInputError(reason)
+
+
+def _json_int(digits: str) -> int:
+    """A JSON integer; one longer than Python converts (``sys.get_int_max_str_digits()``,
+    4300 digits by default) is refused in the kit's words."""
+    try:
+        return int(digits)
+    except ValueError:
+        n, limit = len(digits.lstrip("-")), sys.get_int_max_str_digits()
+        raise ValueError(
+            f"it has a {n}-digit number, longer than the {limit} digits Python reads"
+        ) from None
 
 
 def _not_a_json_number(name: str) -> Any:

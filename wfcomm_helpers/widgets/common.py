@@ -61,6 +61,22 @@ def row(*children: widgets.Widget) -> widgets.HBox:
     )
 
 
+def close_tree(root: widgets.Widget) -> None:
+    """Close ``root`` and every widget it holds in a trait (children, layout, style), so their
+    comms and front-end models are freed. The Python objects keep their last trait values."""
+    stack, seen = [root], set()
+    while stack:
+        widget = stack.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        for name in widget.keys:
+            value = getattr(widget, name)
+            held = value if isinstance(value, (list, tuple)) else (value,)
+            stack.extend(v for v in held if isinstance(v, widgets.Widget))
+        widget.close()
+
+
 class Panel:
     """Base view: the model's notice and health strip, re-run clean-up, and delegations.
 
@@ -128,9 +144,12 @@ class Panel:
 
     def close(self, *, replaced: bool = False) -> None:
         """Stop following (the workflows go on in DBOS), stop the health strip and grey the
-        panel out. Safe to call twice."""
+        panel out; when ``replaced`` (a re-run of its cell: its output is gone), close its
+        widgets too, after its tasks. Safe to call twice."""
         self.model.close("replaced" if replaced else "closed")
         for control in self.buttons:
             control.disabled = True
         if getattr(self, "widget", None) is not None:
             self.widget.add_class("wfcomm-stale")
+            if replaced:
+                close_tree(self.widget)

@@ -16,7 +16,7 @@ from .. import validation
 from ..compute import DEFAULT_FIB_BASE
 from ..events import WorkflowEvent, get_all_events, start_events
 from ..lookup import workflow_summary
-from .model import PanelModel, check_dbos, common_notice, tick
+from .model import PanelModel, check_dbos, common_notice, started, tick
 
 
 def describe_result(result: Any) -> str:
@@ -51,7 +51,7 @@ class EventsModel(PanelModel):
         self.progress, self.result, self.events, self.dbos_status = 0, "", {}, ""
         self.status, self.n_steps = "starting", n
         check_dbos()
-        self.workflow_id = await start_events(n, fib_base=self.fib_base)
+        self.workflow_id = await started(start_events(n, fib_base=self.fib_base))
         self.phase = "running"
         while True:
             summary = await workflow_summary(self.workflow_id)

@@ -19,7 +19,7 @@ from .. import runtime, validation
 from ..compute import DEFAULT_FIB_BASE
 from ..lookup import WorkflowSummary, workflow_summary
 from ..messaging import WAITING_EVENT, send_decision, start_messaging
-from .model import PanelModel, check_dbos, common_notice, next_change, tick
+from .model import PanelModel, check_dbos, common_notice, next_change, started, tick
 
 #: How long :meth:`MessagingModel.wait_for_recv` waits by default, in seconds.
 ANNOUNCE_TIMEOUT_SECONDS = 10.0
@@ -140,8 +140,10 @@ class MessagingModel(PanelModel):
     async def _run(self) -> None:
         self.main.clear()
         check_dbos()
-        workflow_id = await start_messaging(
-            self.n_steps, timeout_seconds=self.timeout_seconds, fib_base=self.fib_base
+        workflow_id = await started(
+            start_messaging(
+                self.n_steps, timeout_seconds=self.timeout_seconds, fib_base=self.fib_base
+            )
         )
         self.main.workflow_id = self.workflow_id = workflow_id
         self.phase = "running"
@@ -202,8 +204,10 @@ class MessagingModel(PanelModel):
     async def _run_idle(self) -> None:
         self.idle.clear()
         check_dbos()
-        workflow_id = await start_messaging(
-            self.n_steps, timeout_seconds=self.idle_timeout_seconds, fib_base=self.fib_base
+        workflow_id = await started(
+            start_messaging(
+                self.n_steps, timeout_seconds=self.idle_timeout_seconds, fib_base=self.fib_base
+            )
         )
         await self.idle.follow(workflow_id)
 

@@ -13,7 +13,7 @@ while it watched), ``closed`` / ``replaced`` (:meth:`close`; a newer run of the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from traitlets import Bool, HasTraits, Unicode
@@ -55,6 +55,18 @@ async def tick(seconds: float = REFRESH_SECONDS) -> None:
     """Wait one refresh interval, then make sure DBOS still runs."""
     await asyncio.sleep(seconds)
     check_dbos()
+
+
+async def started(start: Coroutine[Any, Any, str]) -> str:
+    """Await ``start`` (a workflow start returning its id) even if the calling task is cancelled.
+
+    DBOS records a workflow (PENDING) before it creates the task that runs it; cancelling the
+    start in between (a re-run cell closing its panel) would leave it PENDING with nothing
+    running it. Shielded, the start completes and the workflow runs to its end in DBOS; only
+    the panel stops following it. Raises what ``start`` raises (or CancelledError)."""
+    inner = asyncio.ensure_future(start)
+    inner.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved if orphaned
+    return await asyncio.shield(inner)
 
 
 async def next_change(model: HasTraits, task: asyncio.Future[Any] | None = None) -> None:

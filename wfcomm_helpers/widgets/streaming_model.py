@@ -17,7 +17,7 @@ from traitlets import Int, List, Unicode
 from .. import validation
 from ..compute import DEFAULT_FIB_BASE
 from ..streaming import follow_stream, read_stream_chunk, start_streaming
-from .model import PanelModel, check_dbos, common_notice, tick
+from .model import PanelModel, check_dbos, common_notice, started, tick
 
 
 def describe_value(offset: int, value: Any) -> str:
@@ -55,7 +55,7 @@ class StreamingModel(PanelModel):
         self.tail, self.live, self.reread, self.reread_from = [], [], [], None
         self.stream_state = "open"
         check_dbos()
-        self.workflow_id = await start_streaming(self.n_steps, fib_base=self.fib_base)
+        self.workflow_id = await started(start_streaming(self.n_steps, fib_base=self.fib_base))
         self.phase = "open"
         await asyncio.gather(self._tail(self.workflow_id), self._follow(self.workflow_id))
         self.phase = "done"
