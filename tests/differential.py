@@ -20,7 +20,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from wfcomm_helpers.dbos_private import system_database
+from wfcomm_helpers.runtime.dbos_private import system_database
 
 GATE, STREAM = "gate", "received"
 TOPICS = ("a", "b")

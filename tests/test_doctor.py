@@ -19,7 +19,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from wfcomm_helpers import doctor
-from wfcomm_helpers.settings import database_target
+from wfcomm_helpers.runtime.settings import database_target
 
 PYTHON = shlex.quote(sys.executable)
 HOLDER = """

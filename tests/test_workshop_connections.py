@@ -25,7 +25,7 @@ KERNEL = """
 import asyncio, sys
 import wfcomm_helpers
 from wfcomm_helpers import events, messaging, streaming
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers.patterns.lookup import workflow_result
 
 async def one_round(i):
     e = await events.start_events(2, f"e{i}", fib_base=3)

@@ -13,11 +13,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .compute import DEFAULT_FIB_BASE, fibonacci_result
 from .connection import Connection
-from .errors import UnknownWorkflowError, WfcommError
-from .messaging import TOPIC, approval, decision_key
-from .streaming import stream_length
+from .patterns.compute import DEFAULT_FIB_BASE, fibonacci_result
+from .patterns.messaging import TOPIC, approval, decision_key
+from .patterns.streaming import stream_length
+from .runtime.errors import UnknownWorkflowError, WfcommError
 
 Say = Callable[[str], None]
 

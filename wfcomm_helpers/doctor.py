@@ -245,7 +245,7 @@ def check_front_end() -> Check:
 
 
 def check_data_dir() -> Check:
-    from .settings import data_dir
+    from .runtime.settings import data_dir
 
     folder = data_dir()
     fix = "mkdir -p ~/wfcomm-data && export WFCOMM_DATA_DIR=~/wfcomm-data"
@@ -259,7 +259,7 @@ def check_data_dir() -> Check:
 
 
 def _apps() -> list[str]:
-    from .lookup import PATTERN_OF_WORKFLOW
+    from .patterns.lookup import PATTERN_OF_WORKFLOW
 
     return sorted(set(PATTERN_OF_WORKFLOW.values()))
 
@@ -273,8 +273,8 @@ def _held_here(app: str) -> bool:
 def check_sqlite_files(apps: list[str] | None = None) -> list[Check]:
     """Each app's SQLite file: free, in use by a running process (fine: a learner's own
     kernel), or held by an orphan whose Jupyter server is gone (a problem: kill it)."""
-    from .guard import is_held, is_orphaned
-    from .settings import app_name, database_target
+    from .runtime.guard import is_held, is_orphaned
+    from .runtime.settings import app_name, database_target
 
     checks = []
     for app in apps or _apps():
@@ -316,9 +316,9 @@ def check_postgres(url: str) -> list[Check]:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from .errors import connection_failure_reason
-    from .guard import connect_to_server, postgres_lock_key
-    from .settings import app_name, executor_id, hide_password
+    from .runtime.errors import connection_failure_reason
+    from .runtime.guard import connect_to_server, postgres_lock_key
+    from .runtime.settings import app_name, executor_id, hide_password
 
     shown = hide_password(url)
     parsed = make_url(url)
@@ -376,7 +376,7 @@ def collect(
             )
         ]
     checks += [check_environment(), *([check_kernel()] if kernel else []), check_front_end()]
-    from .settings import database_target
+    from .runtime.settings import database_target
 
     url = database_url or os.environ.get("WFCOMM_DATABASE_URL") or ""
     if not url:
@@ -403,7 +403,7 @@ def report(checks: Iterable[Check], write: Callable[[str], None] = print) -> int
 
 def run(database_url: str | None = None) -> int:
     """`wfcomm doctor`: print every check and return the exit code (0 = ready)."""
-    from .errors import WfcommError
+    from .runtime.errors import WfcommError
 
     try:
         return report(collect(database_url))
@@ -416,7 +416,7 @@ def quick(app: str | None = None, database_url: str | None = None) -> str:
     DBOS is running), else one line per problem with its fix; returns the summary either way.
     Skips the kernel-spec check (the kernel asking is the one that runs) and, given ``app``,
     looks only at that app's database file."""
-    from .errors import WfcommError
+    from .runtime.errors import WfcommError
 
     try:
         checks = collect(database_url, kernel=False, apps=[app] if app else None)

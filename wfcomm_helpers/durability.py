@@ -25,9 +25,9 @@ from typing import Any
 from dbos import DBOS
 
 from .demos import check_stream, expected_results
-from .errors import WfcommError
-from .lookup import workflow_result
-from .worker_process import WorkerSpec
+from .patterns.lookup import workflow_result
+from .runtime.errors import WfcommError
+from .teaching.worker_process import WorkerSpec
 
 SET_EVENT, RECV, SLEEP = "DBOS.setEvent", "DBOS.recv", "DBOS.sleep"
 WRITE_STREAM, CLOSE_STREAM, CPU_STEP = "DBOS.writeStream", "DBOS.closeStream", "fibonacci_step"
@@ -202,7 +202,7 @@ async def prove(
     was sent while the worker was down. ``stream_seen`` (streaming): the ``(offset, value)``
     pairs a reader collected while tailing (see :func:`wfcomm_helpers.streaming.follow_stream`).
     """
-    from .compute import DEFAULT_FIB_BASE
+    from .patterns.compute import DEFAULT_FIB_BASE
 
     await workflow_result(workflow_id, timeout=timeout)
     report = DurabilityReport(

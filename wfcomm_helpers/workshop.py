@@ -26,16 +26,16 @@ from dataclasses import dataclass, replace
 import psycopg
 from sqlalchemy.engine import make_url
 
-from . import messaging
-from .dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
-from .errors import WfcommError
-from .guard import (
+from .patterns import messaging
+from .patterns.lookup import Backend, workflow_summary
+from .runtime.dbos_private import RECV_STEP, SET_EVENT_STEP, SLEEP_STEP  # DBOS's own step names
+from .runtime.errors import WfcommError
+from .runtime.guard import (
     advisory_lock_holders,
     is_held,
     postgres_lock_key,
 )
-from .lookup import Backend, workflow_summary
-from .settings import DatabaseTarget, app_name
+from .runtime.settings import DatabaseTarget, app_name
 
 #: The app whose workflows wait for the teacher.
 APP = "messaging"

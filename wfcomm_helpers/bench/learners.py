@@ -23,7 +23,7 @@ from typing import Any, Callable
 import psutil
 import psycopg
 
-from ..settings import postgres_pool_size
+from ..runtime.settings import postgres_pool_size
 from .procs import ProbeFailed, admin_url, finish_probe, fresh_postgres_database, start_probe
 from .stats import summary_ms
 

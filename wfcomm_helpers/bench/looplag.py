@@ -14,9 +14,9 @@ from typing import Any, Awaitable, Callable
 
 from dbos import DBOS
 
-from ..events import start_events
-from ..health import LoopLagMonitor
-from ..seed_mistakes import seed_cpu_on_loop_workflow
+from ..patterns.events import start_events
+from ..runtime.health import LoopLagMonitor
+from ..teaching.seed_mistakes import seed_cpu_on_loop_workflow
 from .hops import new_id, start
 
 WORKFLOWS = 3

@@ -21,8 +21,9 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
-from .. import runtime, wakeup
-from ..settings import sqlite_polling_interval
+from ..runtime import lifecycle as runtime
+from ..runtime import wakeup
+from ..runtime.settings import sqlite_polling_interval
 from . import hops, idle, looplag, streamtail
 
 RESULT_PREFIX = "BENCH-RESULT "

@@ -14,8 +14,8 @@ from typing import Any
 
 from dbos import DBOS, error
 
-from ..seed_mistakes import seed_stream_snapshot
-from ..streaming import STREAM_KEY
+from ..patterns.streaming import STREAM_KEY
+from ..teaching.seed_mistakes import seed_stream_snapshot
 from .hops import TOPIC, new_id, start
 from .stats import percentile
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..settings import sqlite_polling_interval
+from ..runtime.settings import sqlite_polling_interval
 from . import floor
 from . import learners as learner_runs
 from .procs import (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
 from ..connection import Connection, DirectConnection
-from ..errors import InvalidInputError, WfcommError
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, WfcommError
 from .options import checked, id_option
 from .session import run
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 import typer
 
 from ..connection import Connection, DirectConnection, HttpConnection, NoDatabaseError
-from ..errors import WfcommError
+from ..runtime.errors import WfcommError
 from .options import Options, options, say
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ..connection import KNOWN_APPS, Connection, DirectConnection, NoDatabaseError
-from ..errors import UnknownWorkflowError, WfcommError
+from ..runtime.errors import UnknownWorkflowError, WfcommError
 from .options import emit, id_argument, options, timeout_option
 from .session import connected, open_if_present, run
 

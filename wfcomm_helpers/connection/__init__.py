@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from ..streaming import StreamChunk
+from ..patterns.streaming import StreamChunk
 from .direct import DirectConnection, NoDatabaseError
 from .http import HttpConnection
 

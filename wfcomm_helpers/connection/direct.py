@@ -11,13 +11,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .. import events, messaging, streaming
-from ..errors import DatabaseUnreachableError, connection_failure_reason
-from ..guard import check_sqlite_writable, is_held, is_server_full, server_full_text
-from ..lookup import AppClient
-from ..settings import DatabaseTarget, app_name, database_target
-from ..status import workflow_report
-from ..streaming import StreamChunk
+from ..patterns import events, messaging, streaming
+from ..patterns.lookup import AppClient
+from ..patterns.status import workflow_report
+from ..patterns.streaming import StreamChunk
+from ..runtime.errors import DatabaseUnreachableError, connection_failure_reason
+from ..runtime.guard import check_sqlite_writable, is_held, is_server_full, server_full_text
+from ..runtime.settings import DatabaseTarget, app_name, database_target
 
 
 class NoDatabaseError(DatabaseUnreachableError):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ..extras import MissingExtraError
+from ..runtime.extras import MissingExtraError
 
 try:
     from fastapi import Depends, FastAPI
@@ -31,8 +31,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(exc.name, "serve") from None
 
-from .. import runtime
-from ..errors import WfcommError
+from ..runtime import lifecycle as runtime
+from ..runtime.errors import WfcommError
 from . import answers, events, messaging, streaming, workflows
 
 DEFAULT_APP = "serve"

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Optional
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
-from .. import validation
-from ..compute import MAX_FIB_BASE
+from ..patterns.compute import MAX_FIB_BASE
+from ..runtime import validation
 
 
 def _raw(check: Any) -> BeforeValidator:

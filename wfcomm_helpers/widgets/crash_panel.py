@@ -16,8 +16,8 @@ from typing import Any
 import ipywidgets as widgets
 from dbos import DBOS
 
-from .. import worker
-from ..errors import WfcommError
+from ..runtime.errors import WfcommError
+from ..teaching import worker
 
 #: How often the status line re-reads the workflow while it is unfinished (seconds).
 REFRESH_SECONDS = 0.25

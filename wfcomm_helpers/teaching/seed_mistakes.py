@@ -17,12 +17,12 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID, error
 
-from . import validation
-from .events import events_workflow
-from .health import LoopLagMonitor
-from .lookup import workflow_result, workflow_summary
-from .messaging import TOPIC, send_decision, start_messaging
-from .streaming import STREAM_KEY, StreamChunk
+from ..patterns.events import events_workflow
+from ..patterns.lookup import workflow_result, workflow_summary
+from ..patterns.messaging import TOPIC, send_decision, start_messaging
+from ..patterns.streaming import STREAM_KEY, StreamChunk
+from ..runtime import validation
+from ..runtime.health import LoopLagMonitor
 
 # --- The seed's CPU work on the event loop ------------------------------------------------------
 

@@ -14,11 +14,11 @@ from typing import Any, AsyncIterator
 
 from dbos import DBOS, error
 
-from . import validation
+from ..runtime import validation
+from ..runtime.errors import UnknownWorkflowError
+from ..runtime.settings import sqlite_polling_interval
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
-from .errors import UnknownWorkflowError
 from .lookup import Backend, start_workflow, workflow_summary
-from .settings import sqlite_polling_interval
 
 STREAM_KEY = "progress_stream"
 

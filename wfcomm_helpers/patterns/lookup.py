@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 from dbos import DBOS, DBOSClient, SetWorkflowID, error
 
-from . import validation
-from .errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
-from .settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
+from ..runtime.settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
 
 Backend = Any  # the DBOS class or a dbos.DBOSClient (an AppClient to start workflows)
 
@@ -126,7 +126,7 @@ def _client_queue(client: Any) -> str:
     if not app:
         raise InvalidInputError(
             "This client does not say which app it acts for: open it with "
-            "wfcomm_helpers.lookup.AppClient(system_database_url=..., "
+            "wfcomm_helpers.patterns.lookup.AppClient(system_database_url=..., "
             "application_name='wfcomm-<app>') so the workflow lands on that app's queue."
         )
     return queue_name(app)

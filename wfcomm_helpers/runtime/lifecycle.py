@@ -27,7 +27,8 @@ from dbos import DBOS, DBOSConfig
 from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
-from . import dbos_private, events, messaging, outage, seed_mistakes, streaming, wakeup, worker  # noqa: F401  (registers the workflows before launch)
+from ..teaching import seed_mistakes, worker  # noqa: F401  (registers the workflows before launch)
+from . import dbos_private, outage, wakeup
 from .errors import (
     DatabaseUnreachableError,
     NotStartedError,

@@ -16,8 +16,8 @@ from typing import Any
 
 from dbos import DBOS
 
+from ..patterns.streaming import STREAM_KEY
 from .seed_mistakes import _offset_read, _start
-from .streaming import STREAM_KEY
 
 #: The seed's total budget for one read (s).
 SEED_BUDGET_SECONDS = 0.1
