@@ -259,14 +259,14 @@ def check_data_dir() -> Check:
 
 
 def _apps() -> list[str]:
-    from .patterns.lookup import PATTERN_OF_WORKFLOW
+    from .patterns.registry import registered
 
-    return sorted(set(PATTERN_OF_WORKFLOW.values()))
+    return sorted(p.name for p in registered())
 
 
 def _held_here(app: str) -> bool:
     """This process runs ``app`` itself (a setup cell re-run): not a conflict."""
-    runtime = sys.modules.get(f"{__package__}.runtime")
+    runtime = sys.modules.get(f"{__package__}.runtime.lifecycle")
     return bool(runtime and runtime.is_running() and runtime.current().app == app)
 
 

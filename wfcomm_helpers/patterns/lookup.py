@@ -16,19 +16,9 @@ from dbos import DBOS, DBOSClient, SetWorkflowID, error
 from ..runtime import validation
 from ..runtime.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
 from ..runtime.settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
+from .registry import pattern_of
 
 Backend = Any  # the DBOS class or a dbos.DBOSClient (an AppClient to start workflows)
-
-#: Workflow function name -> the pattern it belongs to, for messages.
-PATTERN_OF_WORKFLOW = {
-    "events_workflow": "events",
-    "messaging_workflow": "messaging",
-    "streaming_workflow": "streaming",
-}
-
-
-def pattern_of(workflow_name: str) -> str:
-    return PATTERN_OF_WORKFLOW.get(workflow_name, workflow_name)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from dbos import DBOS, DBOSConfig
 from dbos import error as dbos_error
 from sqlalchemy.engine import make_url
 
-from ..teaching import seed_mistakes, worker  # noqa: F401  (registers the workflows before launch)
+from ..patterns.registry import import_workflows
+from ..teaching import worker
 from . import dbos_private, outage, wakeup
 from .errors import (
     DatabaseUnreachableError,
@@ -209,6 +210,7 @@ async def start(
     config = _dbos_config(name, target, tuned)  # bad settings fail here, before anything is stopped
     if _current is not None:
         shutdown()
+    import_workflows()  # every registered pattern's workflows exist before DBOS launches
     guard = _take_guard(name, target)
     try:
         if target.sqlite_path is not None:

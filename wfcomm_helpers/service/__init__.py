@@ -31,9 +31,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(exc.name, "serve") from None
 
+from ..patterns.registry import load, registered
 from ..runtime import lifecycle as runtime
 from ..runtime.errors import WfcommError
-from . import answers, events, messaging, streaming, workflows
+from . import answers, workflows
 
 DEFAULT_APP = "serve"
 
@@ -58,6 +59,8 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
     api.add_exception_handler(WfcommError, answers.kit_error)
     api.add_exception_handler(RequestValidationError, answers.validation_error)
     api.add_exception_handler(Exception, answers.unforeseen)
-    for module in (events, messaging, streaming, workflows):
-        api.include_router(module.router)
+    for pattern in registered():  # one router per pattern, as each declares it
+        if pattern.routes is not None:
+            api.include_router(load(pattern.routes))
+    api.include_router(workflows.router)
     return api

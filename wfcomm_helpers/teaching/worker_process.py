@@ -150,7 +150,9 @@ async def serve(spec: WorkerSpec, database_url: str) -> None:
     """Launch DBOS as the worker app, say ready in the pid file, run until SIGTERM."""
     from dbos import DBOS
 
-    from ..patterns import events, messaging, streaming  # noqa: F401  (registers the workflows)
+    from ..patterns.registry import import_workflows
+
+    import_workflows()
 
     config: Any = {
         "name": spec.app,
