@@ -3,7 +3,8 @@
 The seed re-read the whole stream from offset 0 on every poll
 (:func:`wfcomm_helpers.seed_mistakes.seed_stream_snapshot`, including its 0.1 s cut-off); the
 kit asks only for what came after the offset it already has: the call
-:func:`wfcomm_helpers.streaming.read_stream_chunk` makes (``offset=k, timeout_seconds=0``),
+:func:`wfcomm_helpers.patterns.streaming.read_from_offset` (``offset=k, timeout_seconds=0``,
+the read :func:`~wfcomm_helpers.patterns.streaming.read_stream_chunk` makes),
 here on a bench workflow that writes far more than the kit's 100-step limit allows.
 """
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dbos import DBOS, error
+from dbos import DBOS
 
-from ..patterns.streaming import STREAM_KEY
+from ..patterns.streaming import STREAM_KEY, read_from_offset
 from ..teaching.seed_mistakes import seed_stream_snapshot
 from .hops import TOPIC, new_id, start
 from .stats import percentile
@@ -33,16 +34,10 @@ async def bench_long_stream(checkpoints: list[int]) -> int:
     return written
 
 
-async def offset_read(wid: str, offset: int) -> list[Any]:
-    values: list[Any] = []
-    try:
-        async for value in DBOS.read_stream_async(
-            wid, STREAM_KEY, offset=offset, timeout_seconds=0
-        ):
-            values.append(value)
-    except error.DBOSStreamTimeoutError:
-        pass
-    return values
+async def kit_poll(wid: str, offset: int) -> list[Any]:
+    """One kit poll: the kit's own offset read (:func:`read_from_offset`, what
+    :func:`read_stream_chunk` calls after its one-time id check)."""
+    return (await read_from_offset(wid, offset)).values
 
 
 async def _timed(reader: Any, repeats: int) -> tuple[float, int]:
@@ -68,7 +63,7 @@ async def measure(checkpoints: list[int], repeats: int) -> list[dict[str, float]
     for length in checkpoints:
         await _wait_for_length(wid, length)
         seed_ms, seed_values = await _timed(lambda: seed_stream_snapshot(wid), repeats)
-        kit_ms, kit_values = await _timed(lambda: offset_read(wid, length - 1), repeats)
+        kit_ms, kit_values = await _timed(lambda: kit_poll(wid, length - 1), repeats)
         assert (seed_values, kit_values) == (length, 1), (seed_values, kit_values, length)
         rows.append({"length": length, "seed_ms": seed_ms, "kit_ms": kit_ms})
         await DBOS.send_async(wid, {"go": True}, TOPIC)

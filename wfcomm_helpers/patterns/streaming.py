@@ -106,18 +106,30 @@ async def read_stream_chunk(
     """
     start = validation.offset(offset)
     await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
+    try:
+        return await read_from_offset(workflow_id, start, backend=backend)
+    except error.DBOSNonExistentWorkflowError:
+        raise UnknownWorkflowError(workflow_id) from None
+
+
+async def read_from_offset(
+    workflow_id: str, offset: int, *, backend: Backend = DBOS
+) -> StreamChunk:
+    """The offset read itself, on any workflow's ``STREAM_KEY`` stream (no checks: see
+    :func:`read_stream_chunk`). ``timeout_seconds=0``: the values that exist now, then the
+    stream's end (``closed``) or DBOS's ``DBOSStreamTimeoutError`` (more may come)."""
     values: list[Any] = []
     closed = True
     try:
         async for value in backend.read_stream_async(
-            workflow_id, STREAM_KEY, offset=start, timeout_seconds=0
+            workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
         ):
             values.append(value)
     except error.DBOSStreamTimeoutError:
         closed = False
-    except error.DBOSNonExistentWorkflowError:
-        raise UnknownWorkflowError(workflow_id) from None
-    return StreamChunk(values=values, offset=start, next_offset=start + len(values), closed=closed)
+    return StreamChunk(
+        values=values, offset=offset, next_offset=offset + len(values), closed=closed
+    )
 
 
 async def follow_stream(

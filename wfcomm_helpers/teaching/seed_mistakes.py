@@ -20,7 +20,7 @@ from dbos import DBOS, SetWorkflowID, error
 from ..patterns.events import events_workflow
 from ..patterns.lookup import workflow_result, workflow_summary
 from ..patterns.messaging import TOPIC, send_decision, start_messaging
-from ..patterns.streaming import STREAM_KEY, StreamChunk
+from ..patterns.streaming import STREAM_KEY, read_from_offset
 from ..runtime import validation
 from ..runtime.health import LoopLagMonitor
 
@@ -262,27 +262,13 @@ async def paced_stream_workflow(n_values: int, gap_seconds: float) -> int:
     return n_values
 
 
-async def _offset_read(workflow_id: str, offset: int) -> StreamChunk:
-    """What :func:`read_stream_chunk` does, for a stream of a workflow that is not the kit's
-    streaming workflow: ``timeout_seconds=0`` yields what exists, then ends or times out."""
-    values: list[Any] = []
-    try:
-        async for value in DBOS.read_stream_async(
-            workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
-        ):
-            values.append(value)
-    except error.DBOSStreamTimeoutError:
-        return StreamChunk(values, offset, offset + len(values), closed=False)
-    return StreamChunk(values, offset, offset + len(values), closed=True)
-
-
 async def compare_stream_reads(n_values: int = 4, gap_seconds: float = 0.3) -> StreamReadTiming:
     """Start a stream that gains a value every ``gap_seconds`` and read it three ways."""
     handle = await _start(paced_stream_workflow, "seed-paced-stream", n_values, gap_seconds)
     wid = handle.workflow_id
     await DBOS.read_stream_offset_async(wid, STREAM_KEY, 0)  # wait for the first value
     began = time.perf_counter()
-    chunk = await _offset_read(wid, 0)
+    chunk = await read_from_offset(wid, 0)
     offset_seconds = time.perf_counter() - began
     snapshot = await seed_stream_snapshot(wid)
     began = time.perf_counter()

@@ -16,8 +16,8 @@ from typing import Any
 
 from dbos import DBOS
 
-from ..patterns.streaming import STREAM_KEY
-from .seed_mistakes import _offset_read, _start
+from ..patterns.streaming import STREAM_KEY, read_from_offset
+from .seed_mistakes import _start
 
 #: The seed's total budget for one read (s).
 SEED_BUDGET_SECONDS = 0.1
@@ -102,7 +102,7 @@ class TailComparison:
 async def _kit_tail(workflow_id: str, every: float, tail: Tail, began: float) -> None:
     position = 0
     while True:
-        chunk = await _offset_read(workflow_id, position)
+        chunk = await read_from_offset(workflow_id, position)
         position = chunk.next_offset
         tail.add(len(chunk.values), any(v["type"] == "complete" for v in chunk.values))
         if chunk.closed:
