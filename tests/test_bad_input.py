@@ -13,8 +13,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 from dbos import DBOS
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import wfcomm_helpers
 from wfcomm_helpers import events, messaging, streaming

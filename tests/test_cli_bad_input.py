@@ -23,8 +23,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from service_harness import Server, child_env, cli_server, free_port, one_line_failure, wfcomm
 from sqlalchemy.engine import make_url
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from differential import TOPICS, Round, Scenario, Send, expected, run
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import wfcomm_helpers
 

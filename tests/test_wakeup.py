@@ -17,8 +17,7 @@ from dbos import DBOS, SetWorkflowID
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging
-from wfcomm_helpers.runtime import lifecycle as runtime
-from wfcomm_helpers.runtime import wakeup
+from wfcomm_helpers.runtime import lifecycle as runtime, wakeup
 from wfcomm_helpers.runtime.dbos_private import system_database
 
 SLOW_POLL_SEC = 30.0

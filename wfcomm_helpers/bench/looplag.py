@@ -15,15 +15,16 @@ from typing import Any, Awaitable, Callable
 from dbos import DBOS
 
 from ..patterns.events import start_events
+from ..patterns.lookup import start_handle
 from ..runtime.health import LoopLagMonitor
 from ..teaching.seed_mistakes import seed_cpu_on_loop_workflow
-from .hops import new_id, start
+from .hops import new_id
 
 WORKFLOWS = 3
 
 
 async def _seed(n_steps: int, fib_base: int) -> Any:
-    return await start(seed_cpu_on_loop_workflow, new_id("seed-cpu"), n_steps, fib_base)
+    return await start_handle(seed_cpu_on_loop_workflow, new_id("seed-cpu"), n_steps, fib_base)
 
 
 async def _kit(n_steps: int, fib_base: int) -> Any:

@@ -21,8 +21,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
-from ..runtime import lifecycle as runtime
-from ..runtime import wakeup
+from ..runtime import lifecycle as runtime, wakeup
 from ..runtime.settings import sqlite_polling_interval
 from . import hops, idle, looplag, streamtail
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from dbos import DBOS
 
+from ..patterns.lookup import start_handle
 from ..patterns.streaming import STREAM_KEY, read_from_offset
 from ..teaching.seed_mistakes import seed_stream_snapshot
-from .hops import TOPIC, new_id, start
+from .hops import TOPIC, new_id
 from .stats import percentile
 
 
@@ -58,7 +59,7 @@ async def _wait_for_length(wid: str, length: int) -> None:
 async def measure(checkpoints: list[int], repeats: int) -> list[dict[str, float]]:
     """Per checkpoint length: median ms of one seed poll and one kit poll for the newest value."""
     wid = new_id("long-stream")
-    handle = await start(bench_long_stream, wid, checkpoints)
+    handle = await start_handle(bench_long_stream, wid, checkpoints)
     rows = []
     for length in checkpoints:
         await _wait_for_length(wid, length)

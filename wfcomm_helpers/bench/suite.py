@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..runtime.settings import sqlite_polling_interval
-from . import floor
-from . import learners as learner_runs
+from . import floor, learners as learner_runs
 from .procs import (
     fresh_postgres_database,
     postgres_reachable,

@@ -12,8 +12,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from ..runtime import lifecycle as runtime
-from ..runtime import validation
+from ..runtime import lifecycle as runtime, validation
 from ..widgets.common import one_line
 
 #: A learner's function gets this long before the check gives up on it.

@@ -63,6 +63,14 @@ async def workflow_summary(
     )
 
 
+async def start_handle(func: Callable[..., Any], workflow_id: str, *args: Any) -> Any:
+    """Start ``func(*args)`` in this process under ``workflow_id``, unchecked; returns DBOS's
+    handle, whose ``get_result`` awaits the task directly (a handle retrieved by id polls the
+    database once a second)."""
+    with SetWorkflowID(workflow_id):
+        return await DBOS.start_workflow_async(func, *args)
+
+
 async def start_workflow(
     func: Callable[..., Any], workflow_id: str, *args: Any, backend: Backend = DBOS
 ) -> str:
@@ -82,8 +90,7 @@ async def start_workflow(
         pass
     try:
         if backend is DBOS:
-            with SetWorkflowID(workflow_id):
-                await DBOS.start_workflow_async(func, *args)
+            await start_handle(func, workflow_id, *args)
         else:
             queue = _client_queue(backend)
             options = {"queue_name": queue, "workflow_name": name, "workflow_id": workflow_id}

@@ -16,8 +16,7 @@ from typing import Any
 from dbos import DBOS
 
 from ..patterns.events import WorkflowEvent, events_workflow
-from ..runtime import lifecycle as runtime
-from ..runtime import wakeup
+from ..runtime import lifecycle as runtime, wakeup
 from ..runtime.health import LoopLagMonitor
 from ..runtime.settings import sqlite_polling_interval
 

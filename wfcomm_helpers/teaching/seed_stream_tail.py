@@ -16,8 +16,9 @@ from typing import Any
 
 from dbos import DBOS
 
+from ..patterns.lookup import start_handle
 from ..patterns.streaming import STREAM_KEY, read_from_offset
-from .seed_mistakes import _start
+from ..runtime.validation import new_workflow_id
 
 #: The seed's total budget for one read (s).
 SEED_BUDGET_SECONDS = 0.1
@@ -124,8 +125,8 @@ async def compare_tails(
 ) -> TailComparison:
     """Tail one bursty stream both ways at once, polling every ``every`` s. The seed's poller
     gives up 2 s after the kit's has seen the close (it may never see the end)."""
-    handle = await _start(
-        burst_stream_workflow, "seed-burst-stream", bursts, per_burst, gap_seconds
+    handle = await start_handle(
+        burst_stream_workflow, new_workflow_id("seed-burst-stream"), bursts, per_burst, gap_seconds
     )
     seed, kit = Tail(), Tail()
     began = time.perf_counter()

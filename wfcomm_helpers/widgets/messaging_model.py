@@ -18,8 +18,7 @@ from traitlets import Float, HasTraits, Instance, Int, Unicode
 from ..patterns.compute import DEFAULT_FIB_BASE
 from ..patterns.lookup import WorkflowSummary, workflow_summary
 from ..patterns.messaging import WAITING_EVENT, send_decision, start_messaging
-from ..runtime import lifecycle as runtime
-from ..runtime import validation
+from ..runtime import lifecycle as runtime, validation
 from .model import PanelModel, check_dbos, common_notice, next_change, tick
 
 #: How long :meth:`MessagingModel.wait_for_recv` waits by default, in seconds.
