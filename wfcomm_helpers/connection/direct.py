@@ -16,7 +16,8 @@ from ..patterns.lookup import AppClient
 from ..patterns.status import workflow_report
 from ..patterns.streaming import StreamChunk
 from ..runtime.errors import DatabaseUnreachableError, connection_failure_reason
-from ..runtime.guard import check_sqlite_writable, is_held, is_server_full, server_full_text
+from ..runtime.guard import check_sqlite_writable, is_held
+from ..runtime.launch import refuse_when_full
 from ..runtime.settings import DatabaseTarget, app_name, database_target
 
 
@@ -57,8 +58,8 @@ class DirectConnection:
                     retry_connection_errors=False,
                 )
             except Exception as exc:
-                if is_server_full(exc):  # it runs: "start it" or "run a setup cell" would mislead
-                    raise DatabaseUnreachableError(server_full_text(target.display)) from None
+                # a full server runs: "start it" or "run a setup cell" would mislead
+                refuse_when_full(exc, target.display)
                 raise DatabaseUnreachableError(
                     f"Cannot open the database of app {name} at {target.display} "
                     f"({connection_failure_reason(exc)}): run the notebook's setup cell or "
@@ -70,8 +71,7 @@ class DirectConnection:
                 await client.list_workflows_async(limit=1, load_input=False, load_output=False)
             except Exception as exc:
                 await asyncio.to_thread(client.destroy)
-                if is_server_full(exc):
-                    raise DatabaseUnreachableError(server_full_text(target.display)) from None
+                refuse_when_full(exc, target.display)
                 raise DatabaseUnreachableError(
                     f"Cannot read workflows from the database of app {name} at "
                     f"{target.display} ({connection_failure_reason(exc)}): if it is new, run "

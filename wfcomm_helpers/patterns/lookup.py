@@ -103,6 +103,25 @@ async def start_workflow(
     return workflow_id
 
 
+async def start_stepped(
+    func: Callable[..., Any],
+    pattern: str,
+    n_steps: int,
+    workflow_id: str | None,
+    fib_base: int,
+    pause_seconds: float,
+    backend: Backend,
+) -> str:
+    """Check a workload (``n_steps`` of fib(``fib_base`` + i), ``pause_seconds`` of durable
+    pause per step) and start ``func(steps, base[, pause])`` under ``workflow_id`` (default: a
+    new ``<pattern>-...`` id) with :func:`start_workflow`; returns the id."""
+    steps, base = validation.workload(n_steps, fib_base)
+    pause = validation.pause_seconds(pause_seconds)
+    wid = workflow_id if workflow_id is not None else validation.new_workflow_id(pattern)
+    args = (steps, base, pause) if pause else (steps, base)
+    return await start_workflow(func, wid, *args, backend=backend)
+
+
 class AppClient(DBOSClient):
     """A ``DBOSClient`` that remembers the app it acts for, so the kit enqueues a workflow on
     that app's queue (:func:`wfcomm_helpers.settings.queue_name`). DBOS keeps the name only

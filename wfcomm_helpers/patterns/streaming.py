@@ -18,7 +18,7 @@ from ..runtime import validation
 from ..runtime.errors import UnknownWorkflowError
 from ..runtime.settings import sqlite_polling_interval
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
-from .lookup import Backend, start_workflow, workflow_summary
+from .lookup import Backend, start_stepped, workflow_summary
 
 STREAM_KEY = "progress_stream"
 
@@ -77,11 +77,9 @@ async def start_streaming(
     backend: Backend = DBOS,
 ) -> str:
     """Start a streaming workflow; returns its id. ``pause_seconds``: durable pause per step."""
-    steps, base = validation.workload(n_steps, fib_base)
-    pause = validation.pause_seconds(pause_seconds)
-    wid = workflow_id if workflow_id is not None else validation.new_workflow_id("streaming")
-    args = (steps, base, pause) if pause else (steps, base)
-    return await start_workflow(streaming_workflow, wid, *args, backend=backend)
+    return await start_stepped(
+        streaming_workflow, "streaming", n_steps, workflow_id, fib_base, pause_seconds, backend
+    )
 
 
 @dataclass(frozen=True)

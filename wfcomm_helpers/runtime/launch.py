@@ -35,6 +35,13 @@ from .settings import (
 )
 
 
+def refuse_when_full(exc: BaseException, display: str) -> None:
+    """Raise the full server's one line (:func:`server_full_text`, for the database shown as
+    ``display``) when ``exc`` is PostgreSQL refusing a session for lack of slots; else return."""
+    if is_server_full(exc):
+        raise DatabaseUnreachableError(server_full_text(display)) from None
+
+
 def dbos_config(app: str, target: DatabaseTarget, tuned: bool) -> DBOSConfig:
     """DBOS's configuration for ``app`` on ``target``; ``tuned`` sets the kit's SQLite poll."""
     config: DBOSConfig = {
@@ -92,8 +99,7 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
     try:
         conn = connect_to_server(target.url)
     except psycopg.Error as exc:
-        if is_server_full(exc):
-            raise DatabaseUnreachableError(server_full_text(target.display)) from None
+        refuse_when_full(exc, target.display)
         raise DatabaseUnreachableError(
             f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
             "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
@@ -133,8 +139,7 @@ async def launch(name: str, target: DatabaseTarget, config: DBOSConfig) -> Guard
     except Exception as exc:
         DBOS.destroy()
         guard.release()
-        if is_server_full(exc):
-            raise DatabaseUnreachableError(server_full_text(target.display)) from exc
+        refuse_when_full(exc, target.display)
         raise DatabaseUnreachableError(
             f"DBOS could not start on {target.display}: {hide_password(str(exc).splitlines()[0])}"
         ) from exc
