@@ -200,7 +200,7 @@ async def prove(
 
     ``decision`` (messaging): the message sent, and ``decision_sent_at`` when (epoch s) if it
     was sent while the worker was down. ``stream_seen`` (streaming): the ``(offset, value)``
-    pairs a reader collected while tailing (see :func:`wfcomm_helpers.streaming.follow_stream`).
+    pairs a reader collected while tailing (see :func:`wfcomm_helpers.patterns.streaming.follow_stream`).
     """
     from .patterns.compute import DEFAULT_FIB_BASE
 

@@ -1,8 +1,8 @@
 """Event-loop lag while three workflows compute: the seed's design against the kit's.
 
 The seed computed Fibonacci in an ``async def`` step on the event loop
-(:func:`wfcomm_helpers.seed_mistakes.seed_cpu_on_loop_workflow`); the kit runs the same work as
-a sync step in a worker thread (:func:`wfcomm_helpers.events.events_workflow`). Lag is sampled
+(:func:`wfcomm_helpers.teaching.seed_mistakes.seed_cpu_on_loop_workflow`); the kit runs the same work as
+a sync step in a worker thread (:func:`wfcomm_helpers.patterns.events.events_workflow`). Lag is sampled
 with the kit's own :class:`~wfcomm_helpers.health.LoopLagMonitor` while three run at once.
 """
 

@@ -153,7 +153,7 @@ def _method(data: dict[str, Any]) -> list[str]:
         "part as long as the polling interval (50 ms on PostgreSQL), so hops land at random "
         "points of the polling cycle, as clicks do.",
         "- Same-process wake-up: the kit sets the waiting reader's DBOS event right after the "
-        "writer's commit (`wfcomm_helpers.wakeup`); the poll-only rows remove it "
+        "writer's commit (`wfcomm_helpers.runtime.wakeup`); the poll-only rows remove it "
         "(`wakeup.uninstall()`), so their hops wait for the poll as another process's would.",
         "- Idle CPU: user + system time of the process over "
         f"{data['plan']['idle_seconds']:g} s while the load waits, as % of one core.",

@@ -1,7 +1,7 @@
 """What one tail poll costs as a stream grows to 10,000 values.
 
 The seed re-read the whole stream from offset 0 on every poll
-(:func:`wfcomm_helpers.seed_mistakes.seed_stream_snapshot`, including its 0.1 s cut-off); the
+(:func:`wfcomm_helpers.teaching.seed_mistakes.seed_stream_snapshot`, including its 0.1 s cut-off); the
 kit asks only for what came after the offset it already has: the call
 :func:`wfcomm_helpers.patterns.streaming.read_from_offset` (``offset=k, timeout_seconds=0``,
 the read :func:`~wfcomm_helpers.patterns.streaming.read_stream_chunk` makes),

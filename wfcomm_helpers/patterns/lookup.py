@@ -124,7 +124,7 @@ async def start_stepped(
 
 class AppClient(DBOSClient):
     """A ``DBOSClient`` that remembers the app it acts for, so the kit enqueues a workflow on
-    that app's queue (:func:`wfcomm_helpers.settings.queue_name`). DBOS keeps the name only
+    that app's queue (:func:`wfcomm_helpers.runtime.settings.queue_name`). DBOS keeps the name only
     privately. Same arguments as ``DBOSClient``; ``application_name`` is required."""
 
     def __init__(self, *, system_database_url: str, application_name: str, **options: Any):

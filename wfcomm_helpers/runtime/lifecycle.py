@@ -92,7 +92,7 @@ async def start(
     """Launch DBOS for ``app`` (``"events"``, ``"messaging"``, ...) and print one line.
 
     ``database_url`` (or ``WFCOMM_DATABASE_URL``) selects Postgres; the default is the app's own
-    SQLite file in :func:`wfcomm_helpers.settings.data_dir`. ``tuned=False`` leaves DBOS's own
+    SQLite file in :func:`wfcomm_helpers.runtime.settings.data_dir`. ``tuned=False`` leaves DBOS's own
     notification delivery (its default SQLite polling interval, no same-process wake-up): the
     differential tests run every scenario both ways.
     """
@@ -189,7 +189,7 @@ def _restore_default_executor() -> None:
 
 async def reset(*, quiet: bool = False) -> Runtime:
     """A clean slate: delete this app's workflows. The app's own SQLite file (the default, in
-    :func:`~wfcomm_helpers.settings.data_dir`) is deleted and DBOS restarted on a new one; on
+    :func:`~wfcomm_helpers.runtime.settings.data_dir`) is deleted and DBOS restarted on a new one; on
     PostgreSQL, or a SQLite file named by ``WFCOMM_DATABASE_URL``, which may hold other apps'
     workflows, only this app's workflows of this executor id go (other learners' stay)."""
     runtime = current()

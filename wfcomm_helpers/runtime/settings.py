@@ -31,7 +31,7 @@ WORKFLOW_VERSION = "1"
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
 #: values. SQLite has no LISTEN/NOTIFY, so this poll is how a reader learns of a value that
 #: *another process* wrote (the ``wfcomm`` command, ``wfcomm serve``); readers in the same
-#: process are woken at commit by :mod:`wfcomm_helpers.wakeup` and never wait for it. Every
+#: process are woken at commit by :mod:`wfcomm_helpers.runtime.wakeup` and never wait for it. Every
 #: poll costs a query per waiting key, so the interval trades cross-process latency against
 #: idle CPU; a value from another process waits 0.5 to 1 interval. The value chosen is the
 #: shortest that keeps idle CPU under the kit's target in the polling sweep of

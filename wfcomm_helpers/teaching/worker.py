@@ -1,4 +1,4 @@
-"""Start, kill and watch a pattern's crash worker (see :mod:`wfcomm_helpers.worker_process`).
+"""Start, kill and watch a pattern's crash worker (see :mod:`wfcomm_helpers.teaching.worker_process`).
 
 ``await start_worker("events")`` starts one worker process; ``await kill_worker("events")``
 SIGKILLs it, as a crash would; ``worker_status("events")`` says whether one runs. Starting while
@@ -266,7 +266,7 @@ def stop_all_workers() -> None:
 
 
 def worker_client(pattern: str) -> Any:
-    """An :class:`~wfcomm_helpers.lookup.AppClient` acting for the worker's app (cached) on the database the worker was
+    """An :class:`~wfcomm_helpers.patterns.lookup.AppClient` acting for the worker's app (cached) on the database the worker was
     last started on (default: the notebook's): what enqueues onto the worker's queue."""
     from ..patterns.lookup import AppClient
 

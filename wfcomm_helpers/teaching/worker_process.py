@@ -7,7 +7,7 @@ keeps applications apart on one database: each polls only its own queues and rec
 own executor's workflows, so the kernel and the worker never run each other's work. (The kit's
 guard allows one process per app; this is a second app, with its own lock.)
 
-Started by :mod:`wfcomm_helpers.worker` as ``python -m wfcomm_helpers.worker_process PATTERN URL``.
+Started by :mod:`wfcomm_helpers.worker` as ``python -m wfcomm_helpers.teaching.worker_process PATTERN URL``.
 It dies with its parent: PR_SET_PDEATHSIG on Linux, and everywhere a watch on its stdin pipe,
 which closes when the parent process ends. Its output goes to a log file, never to a cell.
 
