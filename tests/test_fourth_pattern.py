@@ -5,21 +5,32 @@ toy` process on a SQLite file runs the workflows, the command line is a second p
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-import toy_pattern
 from service_harness import Server, child_env, cli_server, wfcomm
 
 import wfcomm_helpers
 from wfcomm_helpers.patterns.lookup import workflow_summary
-from wfcomm_helpers.patterns.registry import PATTERNS_ENV, pattern_of
+from wfcomm_helpers.patterns.registry import PATTERNS_ENV, pattern_of, registered, unregister
 from wfcomm_helpers.runtime.errors import WrongWorkflowTypeError
 
 TESTS = Path(__file__).resolve().parent
+TOY_MODULE, TOY = "toy_pattern", "toy"
+
+
+@pytest.fixture
+def toy_pattern() -> Iterator[Any]:
+    """The toy registered in this process for one test only (other tests' CLIs never see it)."""
+    module = importlib.import_module(TOY_MODULE)
+    module.register(module.PATTERN)
+    yield module
+    unregister(TOY)
 
 
 @pytest.fixture
@@ -28,13 +39,13 @@ def toy_env(tmp_path: Path) -> dict[str, str]:
         WFCOMM_DATA_DIR=str(tmp_path / "data"),
         WFCOMM_DATABASE_URL=None,
         PYTHONPATH=str(TESTS),
-        **{PATTERNS_ENV: toy_pattern.__name__},
+        **{PATTERNS_ENV: TOY_MODULE},
     )
 
 
 @pytest.fixture
 def toy_server(tmp_path: Path, toy_env: dict[str, str]) -> Iterator[Server]:
-    server = cli_server(tmp_path, toy_env, "--app", toy_pattern.NAME)
+    server = cli_server(tmp_path, toy_env, "--app", TOY)
     yield server
     assert server.stop() == 0, server.output()
 
@@ -69,8 +80,9 @@ def test_without_registration_a_fresh_wfcomm_has_no_toy_command(toy_env) -> None
     assert "toy" in result.stderr
 
 
-async def test_lookup_by_id_names_the_pattern(data_dir: Path) -> None:
-    await wfcomm_helpers.start(toy_pattern.NAME, quiet=True)
+async def test_lookup_by_id_names_the_pattern(data_dir: Path, toy_pattern: Any) -> None:
+    assert [p.name for p in registered()] == ["events", "messaging", "streaming", TOY]
+    await wfcomm_helpers.start(TOY, quiet=True)
     try:
         wid = await toy_pattern.start_toy(3, "toy-lookup-1")
         assert await toy_pattern.doubled(wid) == 6

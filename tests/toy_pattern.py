@@ -90,7 +90,7 @@ async def demo(conn: Any, n_steps: int, workflow_id: str | None, say: Any) -> No
     say(f"2. Its {KEY} event is {value}.")
 
 
-register(
+PATTERN = register(
     Pattern(
         name=NAME,
         module=__name__,

@@ -44,9 +44,18 @@ _PATTERNS: dict[str, Pattern] = {}
 
 
 def register(pattern: Pattern) -> Pattern:
-    """Add ``pattern`` (re-registering one of the same name replaces it); returns it."""
+    """Add ``pattern`` after the built-in three (re-registering one of the same name replaces
+    it); returns it."""
+    from . import builtin  # noqa: F401  (the built-in patterns come first)
+
     _PATTERNS[pattern.name] = pattern
     return pattern
+
+
+def unregister(name: str) -> None:
+    """Forget the pattern called ``name`` (no-op if unknown): the interfaces built after this
+    no longer offer it. Its workflows stay registered with DBOS."""
+    _PATTERNS.pop(name, None)
 
 
 def registered() -> tuple[Pattern, ...]:
