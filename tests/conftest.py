@@ -36,7 +36,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-async def dbos_app(data_dir: Path) -> AsyncIterator[wfcomm_helpers.runtime.Runtime]:
+async def dbos_app(data_dir: Path) -> AsyncIterator[wfcomm_helpers.runtime.lifecycle.Runtime]:
     """DBOS running in this process (pytest-asyncio's loop) on a fresh SQLite file."""
     runtime = await wfcomm_helpers.start("test", quiet=True)
     yield runtime

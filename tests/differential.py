@@ -21,7 +21,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from wfcomm_helpers.dbos_private import waiting_reader
+from wfcomm_helpers.runtime.dbos_private import waiting_reader
 
 GATE, STREAM = "gate", "received"
 TOPICS = ("a", "b")

@@ -13,13 +13,13 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 from dbos import DBOS
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import wfcomm_helpers
-from wfcomm_helpers import events, messaging, streaming, validation
-from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError, WfcommError
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers import events, messaging, streaming
+from wfcomm_helpers.patterns.lookup import workflow_result
+from wfcomm_helpers.runtime import validation
+from wfcomm_helpers.runtime.errors import InvalidInputError, UnknownWorkflowError, WfcommError
 
 BAD_IDS = ["", "   ", None, 123, " padded", "line\nbreak", "tab\there", "x" * 201]
 BAD_STEPS = [0, -1, 101, 10**12, "abc", "3.5", 3.5, None, True, math.nan, math.inf, [3]]

@@ -643,7 +643,7 @@ def recorded_steps(served: lab.LabServer, pattern: str, workflow_id: str) -> int
     by a DBOSClient in this process (not through the kernel)."""
     from dbos import DBOSClient
 
-    from wfcomm_helpers.settings import app_name
+    from wfcomm_helpers.runtime.settings import app_name
 
     path = served.data_dir / f"{app_name(pattern)}.sqlite"
     assert path.exists(), f"no database at {path}: {sorted(served.data_dir.iterdir())}"

@@ -24,14 +24,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from service_harness import Server, child_env, cli_server, free_port, one_line_failure, wfcomm
 from sqlalchemy.engine import make_url
 
-from wfcomm_helpers import cli, validation
+from wfcomm_helpers import cli
 from wfcomm_helpers.demos import expected_results
-from wfcomm_helpers.errors import InvalidInputError
+from wfcomm_helpers.runtime import validation
+from wfcomm_helpers.runtime.errors import InvalidInputError
 
 #: Commands at once: each is mostly Python start-up, and the machine has 2 cores.
 PARALLEL = 3

@@ -18,7 +18,7 @@ LEARNER = """
 import asyncio, json, sys
 import wfcomm_helpers
 from wfcomm_helpers import messaging
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers.patterns.lookup import workflow_result
 from dbos import DBOS
 
 async def main():

@@ -16,9 +16,10 @@ import pytest
 from dbos import DBOS
 
 import wfcomm_helpers
-from wfcomm_helpers import dbos_private, events, messaging, streaming, wakeup
-from wfcomm_helpers.compute import fibonacci_result
-from wfcomm_helpers.lookup import workflow_result, workflow_summary
+from wfcomm_helpers import events, messaging, streaming
+from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.patterns.lookup import workflow_result, workflow_summary
+from wfcomm_helpers.runtime import dbos_private, wakeup
 
 BASE, N = 5, 2
 WAKEUP_LINE = "wfcomm: the same-process wake-up"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from wfcomm_helpers import messaging
-from wfcomm_helpers.dbos_private import system_tables  # no public list of the tables
+from wfcomm_helpers.runtime.dbos_private import system_tables  # no public list of the tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ("events", "messaging", "streaming")

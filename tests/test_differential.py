@@ -19,8 +19,7 @@ import asyncio
 from pathlib import Path
 
 from differential import TOPICS, Observed, Round, Scenario, Send, expected, run
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import wfcomm_helpers
 

@@ -19,7 +19,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from wfcomm_helpers import doctor
-from wfcomm_helpers.settings import database_target
+from wfcomm_helpers.runtime.settings import database_target
 
 PYTHON = shlex.quote(sys.executable)
 HOLDER = """
@@ -85,7 +85,7 @@ def test_passes_here_with_the_ranges_from_the_package_metadata(data_dir: Path) -
         req = Requirement(text)
         if req.marker is None:
             have = metadata.version(req.name)
-            assert f"[ok] {req.name}: {have} ({doctor._range(req.specifier)})" in lines
+            assert f"[ok] {req.name}: {have} ({doctor.environment._range(req.specifier)})" in lines
     assert f"[ok] data folder: {data_dir} is writable" in lines
     assert "[ok] messaging database: wfcomm-messaging.sqlite is free" in lines
 

@@ -21,8 +21,8 @@ from test_worker import worker_processes
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging, streaming, worker
-from wfcomm_helpers.dbos_private import RECV_STEP, SLEEP_STEP
 from wfcomm_helpers.durability import CPU_STEP, prove, step_executions
+from wfcomm_helpers.runtime.dbos_private import RECV_STEP, SLEEP_STEP
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -9,10 +9,14 @@ from dbos import DBOS, DBOSClient
 from dbos_records import event_history
 
 from wfcomm_helpers import events
-from wfcomm_helpers.compute import fibonacci_result
-from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
-from wfcomm_helpers.lookup import workflow_result, workflow_summary
-from wfcomm_helpers.messaging import start_messaging
+from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.patterns.lookup import workflow_result, workflow_summary
+from wfcomm_helpers.patterns.messaging import start_messaging
+from wfcomm_helpers.runtime.errors import (
+    InvalidInputError,
+    UnknownWorkflowError,
+    WrongWorkflowTypeError,
+)
 
 BASE = 5
 

@@ -15,8 +15,8 @@ from dbos import DBOS, error
 
 import wfcomm_helpers
 from wfcomm_helpers import exercises
-from wfcomm_helpers.messaging import TOPIC
-from wfcomm_helpers.streaming import STREAM_KEY, read_stream_chunk
+from wfcomm_helpers.patterns.messaging import TOPIC
+from wfcomm_helpers.patterns.streaming import STREAM_KEY, read_stream_chunk
 
 # --- The wrong answers: each a misconception a learner (or the seed) has -----------------------
 

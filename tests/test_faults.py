@@ -31,9 +31,9 @@ from dbos_records import event_history
 
 import wfcomm_helpers
 from wfcomm_helpers import events, messaging, streaming
-from wfcomm_helpers.compute import fibonacci_result
-from wfcomm_helpers.errors import DatabaseInUseError, DatabaseUnreachableError
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.patterns.lookup import workflow_result
+from wfcomm_helpers.runtime.errors import DatabaseInUseError, DatabaseUnreachableError
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(240)]
 
@@ -70,7 +70,7 @@ def wait_until(predicate: Callable[[], bool], what: str, seconds: float = 90) ->
 
 def result_cell(workflow_id: str) -> str:
     return (
-        "import json\nfrom wfcomm_helpers.lookup import workflow_result\n"
+        "import json\nfrom wfcomm_helpers.patterns.lookup import workflow_result\n"
         f"print(json.dumps(await workflow_result({workflow_id!r}, timeout=120)))"
     )
 

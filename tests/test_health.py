@@ -7,7 +7,7 @@ import time
 
 import psutil
 
-from wfcomm_helpers.health import LoopLagMonitor, rss_mb
+from wfcomm_helpers.runtime.health import LoopLagMonitor, rss_mb
 
 
 def test_rss_is_this_process_in_megabytes() -> None:

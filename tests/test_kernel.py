@@ -53,7 +53,7 @@ def test_the_cpu_step_runs_off_the_kernels_loop_thread(kernel) -> None:
     kernel.run(
         "import threading\n"
         "from dbos import DBOS\n"
-        "from wfcomm_helpers.compute import run_cpu_step\n"
+        "from wfcomm_helpers.patterns.compute import run_cpu_step\n"
         "@DBOS.workflow()\n"
         "async def thread_probe():\n"
         "    step = await run_cpu_step({'name': 'probe'}, threading.get_ident)\n"

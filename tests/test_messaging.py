@@ -9,9 +9,14 @@ from dbos import DBOS, DBOSClient
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging
-from wfcomm_helpers.compute import fibonacci_result
-from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError
-from wfcomm_helpers.lookup import AppClient, start_workflow, workflow_result, workflow_summary
+from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.patterns.lookup import (
+    AppClient,
+    start_workflow,
+    workflow_result,
+    workflow_summary,
+)
+from wfcomm_helpers.runtime.errors import InvalidInputError, UnknownWorkflowError
 
 BASE = 5
 

@@ -19,7 +19,7 @@ from traitlets import HasTraits
 
 import wfcomm_helpers
 from wfcomm_helpers import events, messaging, streaming
-from wfcomm_helpers.messaging import WAITING_EVENT
+from wfcomm_helpers.patterns.messaging import WAITING_EVENT
 from wfcomm_helpers.widgets.events_model import EventsModel
 from wfcomm_helpers.widgets.messaging_model import MessagingModel
 from wfcomm_helpers.widgets.model import DBOS_STOPPED, PanelModel, next_change

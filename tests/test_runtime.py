@@ -14,9 +14,14 @@ import pytest
 from dbos import DBOS
 
 import wfcomm_helpers
-from wfcomm_helpers import events, settings
-from wfcomm_helpers.errors import DatabaseUnreachableError, InvalidInputError, NotStartedError
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers import events
+from wfcomm_helpers.patterns.lookup import workflow_result
+from wfcomm_helpers.runtime import settings
+from wfcomm_helpers.runtime.errors import (
+    DatabaseUnreachableError,
+    InvalidInputError,
+    NotStartedError,
+)
 
 # Output is captured with redirect_stdout, not capsys: DBOS's log handler keeps a reference to
 # the sys.stderr it found at launch, and capsys closes its stand-in after the test.
@@ -89,7 +94,7 @@ async def test_an_unreachable_postgres_gets_one_line_without_the_password(data_d
         "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
         "or unset it to use SQLite."
     )
-    assert not wfcomm_helpers.runtime.is_running()
+    assert not wfcomm_helpers.runtime.lifecycle.is_running()
 
 
 async def test_a_bad_database_url_gets_one_line(data_dir) -> None:
@@ -160,7 +165,7 @@ async def test_a_bad_polling_interval_gets_one_line_and_keeps_the_running_app(
         f"WFCOMM_SQLITE_POLL_SEC={value!r} is not a number of seconds from 0.001 to 60: "
         f"fix it or unset it for the default {settings.SQLITE_POLLING_INTERVAL_SEC} s."
     )
-    assert wfcomm_helpers.runtime.current() is dbos_app
+    assert wfcomm_helpers.runtime.lifecycle.current() is dbos_app
 
 
 async def test_postgres_reports_its_database(pg_url: str, data_dir) -> None:
@@ -184,7 +189,7 @@ def test_importing_the_kit_changes_nothing_until_start() -> None:
         "real = atexit.register\n"
         "atexit.register = lambda f, *a, **k: (registered.append(f.__module__), real(f, *a, **k))\n"
         "before = logging.getLogger('dbos').level\n"
-        "import wfcomm_helpers, wfcomm_helpers.runtime\n"
+        "import wfcomm_helpers, wfcomm_helpers.runtime.lifecycle\n"
         "print([m for m in registered if m.startswith('wfcomm')], "
         "logging.getLogger('dbos').level == before)\n"
     )

@@ -10,7 +10,7 @@ import pytest
 from dbos import DBOS
 
 from wfcomm_helpers import lesson, seed_costs
-from wfcomm_helpers.messaging import TOPIC, WAITING_EVENT, approval, messaging_workflow
+from wfcomm_helpers.patterns.messaging import TOPIC, WAITING_EVENT, approval, messaging_workflow
 
 
 async def test_each_send_is_a_message_of_its_own(dbos_app):

@@ -9,7 +9,7 @@ import time
 from dbos import DBOS
 
 from wfcomm_helpers import seed_mistakes
-from wfcomm_helpers.compute import fibonacci
+from wfcomm_helpers.patterns.compute import fibonacci
 
 
 def is_refusal(line: str, call: str) -> bool:

@@ -15,8 +15,8 @@ from dbos import DBOSClient
 from httpx_sse import connect_sse
 from service_harness import Server, child_env, cli_server, module_service, uvicorn_server
 
-from wfcomm_helpers.compute import fibonacci_result
 from wfcomm_helpers.demos import check_stream, expected_results
+from wfcomm_helpers.patterns.compute import fibonacci_result
 
 DEADLINE_SECONDS = 120.0
 

@@ -16,7 +16,11 @@ import psutil
 import pytest
 from service_harness import Server, child_env, cli_server, module_service, uvicorn_server
 
-from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
+from wfcomm_helpers.runtime.errors import (
+    InvalidInputError,
+    UnknownWorkflowError,
+    WrongWorkflowTypeError,
+)
 
 #: Threads `wfcomm serve` may hold after a flood: DBOS's bounded pool plus its fixed threads.
 THREAD_LIMIT = 64

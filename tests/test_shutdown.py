@@ -25,7 +25,7 @@ def test_shutdown_with_a_waiting_workflow_is_silent_and_it_stays_pending(
         f"wid = await messaging.start_messaging(1, timeout_seconds={RECV_TIMEOUT})\n"
         "handle = await DBOS.retrieve_workflow_async(wid)\n"
         "waiter = asyncio.ensure_future(handle.get_result())  # as a panel waits\n"
-        "wfcomm_helpers.runtime.on_shutdown(waiter.cancel)\n"
+        "wfcomm_helpers.runtime.lifecycle.on_shutdown(waiter.cancel)\n"
         "print(wid)"
     )
     wid = started.stdout.strip()
@@ -68,7 +68,7 @@ def test_a_deleted_data_folder_is_noticed_at_the_next_cell_and_setup_starts_anew
     )
     assert again.stdout.endswith("wfcomm-events.sqlite.\n") and path.is_file()
     out = kernel.run(
-        "from wfcomm_helpers import events\nfrom wfcomm_helpers.lookup import workflow_result\n"
+        "from wfcomm_helpers import events\nfrom wfcomm_helpers.patterns.lookup import workflow_result\n"
         "print(await workflow_result(await events.start_events(1, fib_base=3)))"
     )
     assert out.stderr == "" and out.stdout.startswith("[{")

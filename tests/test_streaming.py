@@ -6,9 +6,9 @@ import pytest
 
 import wfcomm_helpers
 from wfcomm_helpers import streaming
-from wfcomm_helpers.compute import fibonacci_result
-from wfcomm_helpers.errors import InvalidInputError, UnknownWorkflowError
-from wfcomm_helpers.lookup import AppClient, workflow_result
+from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.patterns.lookup import AppClient, workflow_result
+from wfcomm_helpers.runtime.errors import InvalidInputError, UnknownWorkflowError
 
 BASE = 5
 

@@ -16,8 +16,9 @@ import pytest
 from dbos import DBOS, SetWorkflowID
 
 import wfcomm_helpers
-from wfcomm_helpers import messaging, runtime, wakeup
-from wfcomm_helpers.dbos_private import polling_interval_sec, waiting_reader
+from wfcomm_helpers import messaging
+from wfcomm_helpers.runtime import lifecycle as runtime, wakeup
+from wfcomm_helpers.runtime.dbos_private import polling_interval_sec, waiting_reader
 
 SLOW_POLL_SEC = 30.0
 DEADLINE_SEC = 10.0

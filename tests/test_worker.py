@@ -19,7 +19,7 @@ import pytest
 
 import wfcomm_helpers
 from wfcomm_helpers import worker
-from wfcomm_helpers.worker_process import MODULE, WorkerSpec
+from wfcomm_helpers.teaching.worker_process import MODULE, WorkerSpec
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -128,7 +128,7 @@ def test_worker_output_does_not_reach_cells(kernel_factory):
         "await wfcomm_helpers.start('events', quiet=True)\n"
         "await worker.start_worker('events')\n"
         "wid = await worker.run_on_worker('events', 2)\n"
-        "from wfcomm_helpers.lookup import workflow_result\n"
+        "from wfcomm_helpers.patterns.lookup import workflow_result\n"
         "r = await workflow_result(wid, timeout=60)"
     )
     assert (out.stdout, out.stderr) == ("", "")

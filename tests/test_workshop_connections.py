@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from wfcomm_helpers.guard import postgres_lock_key, session_name
+from wfcomm_helpers.runtime.guard import postgres_lock_key, session_name
 
 pytestmark = pytest.mark.postgres
 
@@ -28,7 +28,7 @@ KERNEL = """
 import asyncio, sys
 import wfcomm_helpers
 from wfcomm_helpers import events, messaging, streaming
-from wfcomm_helpers.lookup import workflow_result
+from wfcomm_helpers.patterns.lookup import workflow_result
 
 async def one_round(i):
     e = await events.start_events(2, f"e{i}", fib_base=3)

@@ -14,7 +14,7 @@ from dbos import DBOS, DBOSClient
 
 import wfcomm_helpers
 from wfcomm_helpers import messaging, workshop
-from wfcomm_helpers.lookup import workflow_summary
+from wfcomm_helpers.patterns.lookup import workflow_summary
 
 TIMEOUT = 300.0
 

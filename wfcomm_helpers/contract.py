@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .errors import (
+from .runtime.errors import (
     DatabaseInUseError,
     DatabaseUnreachableError,
     InvalidInputError,

@@ -13,11 +13,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .compute import DEFAULT_FIB_BASE, fibonacci_result
 from .connection import Connection
-from .errors import UnknownWorkflowError, WfcommError
-from .messaging import TOPIC, approval, decision_key
-from .streaming import stream_length
+from .patterns.compute import DEFAULT_FIB_BASE, fibonacci_result
+from .patterns.messaging import TOPIC, approval, decision_key
+from .patterns.registry import load, pattern, registered
+from .patterns.streaming import stream_length
+from .runtime.errors import InvalidInputError, UnknownWorkflowError, WfcommError
 
 Say = Callable[[str], None]
 
@@ -235,7 +236,9 @@ async def demo_streaming(conn: Connection, n_steps: int, workflow_id: str | None
     say(f"5. {wid} is SUCCESS and returned its {n_steps} results.")
 
 
-DEMOS = {"events": demo_events, "messaging": demo_messaging, "streaming": demo_streaming}
+def demo_names() -> list[str]:
+    """The registered patterns that have a demo."""
+    return [p.name for p in registered() if p.demo is not None]
 
 
 async def run(
@@ -246,5 +249,8 @@ async def run(
     say: Say = print,
 ) -> None:
     """Run demo ``name``; raises :class:`DemoFailure` at the first deviation."""
-    await DEMOS[name](conn, n_steps, workflow_id, say)
+    demo = pattern(name).demo
+    if demo is None:
+        raise InvalidInputError(f"Unknown demo {name!r}: use one of {', '.join(demo_names())}.")
+    await load(demo)(conn, n_steps, workflow_id, say)
     say(f"demo {name}: every check passed.")

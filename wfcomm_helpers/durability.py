@@ -24,17 +24,17 @@ from typing import Any
 
 from dbos import DBOS
 
-from .dbos_private import (
+from .demos import check_stream, expected_results
+from .patterns.lookup import workflow_result
+from .runtime.dbos_private import (
     CLOSE_STREAM_STEP,
     RECV_STEP,
     SET_EVENT_STEP,
     SLEEP_STEP,
     WRITE_STREAM_STEP,
 )
-from .demos import check_stream, expected_results
-from .errors import WfcommError
-from .lookup import workflow_result
-from .worker_process import WorkerSpec
+from .runtime.errors import WfcommError
+from .teaching.worker_process import WorkerSpec
 
 CPU_STEP = "fibonacci_step"
 
@@ -206,9 +206,9 @@ async def prove(
 
     ``decision`` (messaging): the message sent, and ``decision_sent_at`` when (epoch s) if it
     was sent while the worker was down. ``stream_seen`` (streaming): the ``(offset, value)``
-    pairs a reader collected while tailing (see :func:`wfcomm_helpers.streaming.follow_stream`).
+    pairs a reader collected while tailing (see :func:`wfcomm_helpers.patterns.streaming.follow_stream`).
     """
-    from .compute import DEFAULT_FIB_BASE
+    from .patterns.compute import DEFAULT_FIB_BASE
 
     await workflow_result(workflow_id, timeout=timeout)
     report = DurabilityReport(

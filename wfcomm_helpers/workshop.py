@@ -3,7 +3,7 @@
 Each learner sets ``WFCOMM_EXECUTOR_ID`` to a name of their own before starting JupyterLab, and
 all share one ``WFCOMM_DATABASE_URL``. Every kernel then runs app ``wfcomm-messaging`` on the
 same database, but runs, recovers and resets only its own workflows (its application version
-carries its id: :func:`wfcomm_helpers.settings.application_version`), and the kit's guard
+carries its id: :func:`wfcomm_helpers.runtime.settings.application_version`), and the kit's guard
 refuses a second kernel with an id already in use. A learner whose kernel stopped is listed
 as such: her workflow waits in the database and resumes when she runs the setup cell again. The teacher, on any machine that
 reaches the server, lists the messaging workflows waiting for a decision and answers them: the
@@ -26,15 +26,15 @@ from dataclasses import dataclass, replace
 import psycopg
 from sqlalchemy.engine import make_url
 
-from . import messaging
-from .errors import WfcommError
-from .guard import (
+from .patterns import messaging
+from .patterns.lookup import Backend, workflow_summary
+from .runtime.errors import WfcommError
+from .runtime.guard import (
     advisory_lock_holders,
     is_held,
     postgres_lock_key,
 )
-from .lookup import Backend, workflow_summary
-from .settings import DatabaseTarget, app_name
+from .runtime.settings import DatabaseTarget, app_name
 
 #: The app whose workflows wait for the teacher.
 APP = "messaging"

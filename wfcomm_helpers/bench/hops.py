@@ -17,9 +17,11 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS
+
+from ..patterns.lookup import start_handle
 
 TOPIC = "bench"
 STREAM = "bench"
@@ -77,12 +79,6 @@ def new_id(kind: str) -> str:
     return f"bench-{kind}-{uuid.uuid4().hex[:8]}"
 
 
-async def start(func: Callable[..., Any], wid: str, *args: Any) -> Any:
-    """Start a bench workflow under a known id; returns its handle."""
-    with SetWorkflowID(wid):
-        return await DBOS.start_workflow_async(func, *args)
-
-
 @dataclass
 class PathRun:
     """One path's latency samples (seconds) and how many values the database holds after."""
@@ -93,7 +89,7 @@ class PathRun:
 
 async def send_to_recv(n: int, pace: Pace) -> PathRun:
     wid = new_id("recv")
-    handle = await start(bench_receiver, wid, n, 60.0)
+    handle = await start_handle(bench_receiver, wid, n, 60.0)
     latencies = []
     for i, gap in enumerate(pace.gaps(n)):
         await asyncio.sleep(gap)
@@ -105,7 +101,7 @@ async def send_to_recv(n: int, pace: Pace) -> PathRun:
 
 async def set_event_to_reader(n: int, pace: Pace) -> PathRun:
     wid = new_id("event")
-    handle = await start(bench_event_writer, wid, pace.gaps(n))
+    handle = await start_handle(bench_event_writer, wid, pace.gaps(n))
     latencies = []
     for i in range(n):
         await DBOS.get_event_async(wid, f"hop{i}", 60)
@@ -118,7 +114,7 @@ async def set_event_to_reader(n: int, pace: Pace) -> PathRun:
 
 async def write_to_tail(n: int, pace: Pace) -> PathRun:
     wid = new_id("stream")
-    handle = await start(bench_stream_writer, wid, pace.gaps(n))
+    handle = await start_handle(bench_stream_writer, wid, pace.gaps(n))
     latencies = []
     async for _ in DBOS.read_stream_async(wid, STREAM):
         seen = time.perf_counter()

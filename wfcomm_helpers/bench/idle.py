@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import psutil
 from dbos import DBOS
 
-from .hops import STREAM, TOPIC, bench_receiver, bench_stream_writer, new_id, start
+from ..patterns.lookup import start_handle
+from .hops import STREAM, TOPIC, bench_receiver, bench_stream_writer, new_id
 
 HOUR = 3600.0
 
@@ -48,12 +49,12 @@ async def _waiters(load: str, count: int) -> Waiters:
     waiters = Waiters()
     for _ in range(count):
         receiver = new_id("idle-recv")
-        await start(bench_receiver, receiver, 1, HOUR)
+        await start_handle(bench_receiver, receiver, 1, HOUR)
         waiters.receivers.append(receiver)
         if load == "workflows":
             continue
         writer = new_id("idle-stream")
-        await start(bench_stream_writer, writer, [0.0, HOUR])
+        await start_handle(bench_stream_writer, writer, [0.0, HOUR])
         waiters.writers.append(writer)
         waiters.tasks.append(asyncio.ensure_future(DBOS.get_event_async(receiver, "never", HOUR)))
         waiters.tasks.append(asyncio.ensure_future(_tail(writer)))

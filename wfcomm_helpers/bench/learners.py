@@ -23,7 +23,7 @@ from typing import Any, Callable
 import psutil
 import psycopg
 
-from ..settings import postgres_pool_size
+from ..runtime.settings import postgres_pool_size
 from .procs import ProbeFailed, admin_url, finish_probe, fresh_postgres_database, start_probe
 from .stats import summary_ms
 
@@ -170,7 +170,7 @@ def _server_setting(pg_url: str, name: str) -> str:
 def _peak_connections(pg_url: str, processes: list[Any]) -> tuple[int, int]:
     """While the learners run (sampled every 50 ms): the most connections open on the whole
     server, and the most one learner process held (its sessions carry its guard's
-    ``application_name``, :func:`wfcomm_helpers.guard.session_name`)."""
+    ``application_name``, :func:`wfcomm_helpers.runtime.guard.session_name`)."""
     peak = most_per_process = 0
     with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
         while any(p.poll() is None for p in processes):

@@ -1,9 +1,9 @@
 """Event-loop lag while three workflows compute: the seed's design against the kit's.
 
 The seed computed Fibonacci in an ``async def`` step on the event loop
-(:func:`wfcomm_helpers.seed_mistakes.seed_cpu_on_loop_workflow`); the kit runs the same work as
-a sync step in a worker thread (:func:`wfcomm_helpers.events.events_workflow`). Lag is sampled
-with the kit's own :class:`~wfcomm_helpers.health.LoopLagMonitor` while three run at once.
+(:func:`wfcomm_helpers.teaching.seed_mistakes.seed_cpu_on_loop_workflow`); the kit runs the same work as
+a sync step in a worker thread (:func:`wfcomm_helpers.patterns.events.events_workflow`). Lag is sampled
+with the kit's own :class:`~wfcomm_helpers.runtime.health.LoopLagMonitor` while three run at once.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from typing import Any, Awaitable, Callable
 
 from dbos import DBOS
 
-from ..events import start_events
-from ..health import LoopLagMonitor
-from ..seed_mistakes import seed_cpu_on_loop_workflow
-from .hops import new_id, start
+from ..patterns.events import start_events
+from ..patterns.lookup import start_handle
+from ..runtime.health import LoopLagMonitor
+from ..teaching.seed_mistakes import seed_cpu_on_loop_workflow
+from .hops import new_id
 
 WORKFLOWS = 3
 
 
 async def _seed(n_steps: int, fib_base: int) -> Any:
-    return await start(seed_cpu_on_loop_workflow, new_id("seed-cpu"), n_steps, fib_base)
+    return await start_handle(seed_cpu_on_loop_workflow, new_id("seed-cpu"), n_steps, fib_base)
 
 
 async def _kit(n_steps: int, fib_base: int) -> Any:

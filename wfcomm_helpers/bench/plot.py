@@ -12,7 +12,6 @@ matplotlib.use("Agg")  # files only: no display on CI or a server
 import matplotlib.pyplot as plt
 
 from .hops import PATHS
-from .report import sweep_rows
 from .suite import (
     TARGET_IDLE_CPU,
     TARGET_LEARNER_P95_MS,
@@ -23,6 +22,7 @@ from .suite import (
     not_run,
     poll_key,
 )
+from .tables import sweep_rows
 
 
 def _latency(ax: Any, latency: dict[str, Any]) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
-from .. import runtime, wakeup
-from ..settings import sqlite_polling_interval
+from ..runtime import lifecycle as runtime, wakeup
+from ..runtime.settings import sqlite_polling_interval
 from . import hops, idle, looplag, streamtail
 
 RESULT_PREFIX = "BENCH-RESULT "

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import psycopg
 from sqlalchemy.engine import URL, make_url
 
-from ..settings import hide_password
+from ..runtime.settings import hide_password
 from .probe import RESULT_PREFIX
 
 

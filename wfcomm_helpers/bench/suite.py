@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..settings import sqlite_polling_interval
-from . import floor
-from . import learners as learner_runs
+from ..runtime.settings import sqlite_polling_interval
+from . import floor, learners as learner_runs
 from .procs import (
     fresh_postgres_database,
     postgres_reachable,
@@ -93,6 +92,45 @@ def poll_key(poll: float) -> str:
     return f"poll-{poll:g}"
 
 
+def _poll_sweep(
+    plan: Plan, kit_poll: float, idle: dict[str, Any], say: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """One row per polling interval (the kit's own always in it), the wake-up removed."""
+    rows = []
+    for poll in sorted({*plan.sweep, kit_poll}):
+        say(f"latency: the kit's poll alone at {poll:g} s (a value from another process)")
+        label = (
+            "kit (SQLite), value from another process"
+            if poll == kit_poll
+            else f"SQLite, poll {poll:g} s"
+        )
+        rows.append(
+            _config_row(
+                poll_key(poll),
+                label,
+                f"poll {poll:g} s",
+                run_probe(
+                    {"config": "kit", "poll": poll, "wakeup": False, "hops": plan.hops, **idle}
+                ),
+                poll,
+            )
+        )
+    return rows
+
+
+def _postgres_row(plan: Plan, pg_url: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """The kit on a fresh database of the PostgreSQL server at ``pg_url``."""
+    say("latency: the kit on PostgreSQL")
+    with fresh_postgres_database(pg_url) as url:
+        return _config_row(
+            "postgres",
+            "kit (PostgreSQL)",
+            "at commit (LISTEN/NOTIFY)",
+            run_probe({"config": "kit", "db_url": url, "hops": plan.hops}),
+            None,
+        )
+
+
 def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[str, Any]:
     """Hop latency and idle CPU per configuration, the floor, and the polling sweep.
 
@@ -122,38 +160,11 @@ def latency(plan: Plan, pg_url: str | None, say: Callable[[str], None]) -> dict[
             kit_poll,
         )
     )
-    for poll in sorted({*plan.sweep, kit_poll}):
-        say(f"latency: the kit's poll alone at {poll:g} s (a value from another process)")
-        label = (
-            "kit (SQLite), value from another process"
-            if poll == kit_poll
-            else f"SQLite, poll {poll:g} s"
-        )
-        rows.append(
-            _config_row(
-                poll_key(poll),
-                label,
-                f"poll {poll:g} s",
-                run_probe(
-                    {"config": "kit", "poll": poll, "wakeup": False, "hops": plan.hops, **idle}
-                ),
-                poll,
-            )
-        )
+    rows += _poll_sweep(plan, kit_poll, idle, say)
     postgres_skipped = postgres_skip_reason(pg_url)
     if postgres_skipped is None:
         assert pg_url is not None
-        say("latency: the kit on PostgreSQL")
-        with fresh_postgres_database(pg_url) as url:
-            rows.append(
-                _config_row(
-                    "postgres",
-                    "kit (PostgreSQL)",
-                    "at commit (LISTEN/NOTIFY)",
-                    run_probe({"config": "kit", "db_url": url, "hops": plan.hops}),
-                    None,
-                )
-            )
+        rows.append(_postgres_row(plan, pg_url, say))
     with tempfile.TemporaryDirectory() as folder:
         floor_ms = summary_ms(floor.measure(Path(folder), max(200, plan.hops * 3)))
     return {

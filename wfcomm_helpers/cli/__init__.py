@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, NoReturn
 
-from ..errors import WfcommError
+from ..runtime.errors import WfcommError
 
 #: Libraries of the ``cli`` extra: missing one means `pip install 'wfcomm[cli]'`.
 CLI_EXTRA = {"typer", "tqdm", "httpx", "httpx_sse", "click"}
@@ -76,7 +76,7 @@ def _broken_install(exc: ImportError, args: list[str]) -> NoReturn:
 
         sys.exit(doctor.run())
     if (exc.name or "").split(".")[0] in CLI_EXTRA:
-        from ..extras import MissingExtraError
+        from ..runtime.extras import MissingExtraError
 
         _fail(str(MissingExtraError(exc.name, "cli")))
     _fail(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
 from ..connection import Connection, DirectConnection
-from ..errors import InvalidInputError, WfcommError
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, WfcommError
 from .options import checked, id_option
 from .session import run
 
@@ -23,8 +23,10 @@ def demo(
     """A narrated walk through one pattern that checks every step (the seed's commands_*.sh)."""
     from .. import demos
 
-    if pattern not in demos.DEMOS:
-        raise InvalidInputError(f"Unknown demo {pattern!r}: use one of {', '.join(demos.DEMOS)}.")
+    if pattern not in demos.demo_names():
+        raise InvalidInputError(
+            f"Unknown demo {pattern!r}: use one of {', '.join(demos.demo_names())}."
+        )
     validation.workload(n_steps, DEFAULT_FIB_BASE)  # before the narration starts
 
     async def action(conn: Connection) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
 from ..connection import Connection
-from ..errors import WfcommError
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..runtime import validation
+from ..runtime.errors import WfcommError
 from .options import checked, emit, id_argument, id_option, steps_argument, timeout_option
 from .session import run, started
 

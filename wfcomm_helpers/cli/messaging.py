@@ -6,11 +6,11 @@ from typing import Any
 
 import typer
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
 from ..connection import Connection
-from ..errors import InvalidInputError
-from ..messaging import DEFAULT_TIMEOUT_SECONDS, approval, decision_key
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.messaging import DEFAULT_TIMEOUT_SECONDS, approval, decision_key
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError
 from .options import emit, id_argument, id_option, say, steps_argument, timeout_option
 from .session import run, started
 

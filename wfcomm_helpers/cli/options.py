@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from .. import validation
-from ..errors import InvalidInputError, WfcommError
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, WfcommError
 
 T = TypeVar("T")
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import typer
 
-from ..settings import EXPLICIT_URL_NAME
-from . import demo, events, messaging, serve, streaming, tools, workflows, workshop
+from ..patterns.registry import load, registered
+from ..runtime.settings import EXPLICIT_URL_NAME
+from . import demo, serve, tools, workflows, workshop
 from .options import Options, database_url_option
 
 app = typer.Typer(
@@ -26,9 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(events.app, name="events")
-app.add_typer(messaging.app, name="messaging")
-app.add_typer(streaming.app, name="streaming")
+for pattern in registered():  # `wfcomm events|messaging|streaming|<a registered pattern>`
+    if pattern.cli is not None:
+        app.add_typer(load(pattern.cli), name=pattern.name)
 app.add_typer(workshop.app, name="workshop")
 for command in (*workflows.COMMANDS, demo.demo, serve.serve, tools.doctor):
     app.command()(command)

@@ -8,8 +8,8 @@ import socket
 
 import typer
 
-from ..errors import WfcommError
-from ..extras import MissingExtraError
+from ..runtime.errors import WfcommError
+from ..runtime.extras import MissingExtraError
 from .options import options, say
 
 
@@ -27,7 +27,7 @@ def serve(
     ),
 ) -> None:
     """Run the HTTP service (the seed's endpoints, corrected) until Ctrl-C."""
-    from .. import runtime
+    from ..runtime import lifecycle as runtime
 
     try:
         import uvicorn

@@ -13,7 +13,7 @@ import typer
 
 from ..connection import Connection, DirectConnection, HttpConnection, NoDatabaseError
 from ..connection.direct import OPEN_FIX
-from ..errors import WfcommError
+from ..runtime.errors import WfcommError
 from .options import Options, options, say
 
 T = TypeVar("T")

@@ -11,10 +11,10 @@ from typing import Any
 import typer
 from tqdm import tqdm
 
-from ..compute import DEFAULT_FIB_BASE
 from ..connection import Connection, DirectConnection
-from ..errors import WfcommError
-from ..streaming import stream_length
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.streaming import stream_length
+from ..runtime.errors import WfcommError
 from .options import (
     emit,
     id_argument,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..extras import MissingExtraError
+from ..runtime.extras import MissingExtraError
 from .options import options
 
 

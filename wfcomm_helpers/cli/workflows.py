@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
-from ..connection import KNOWN_APPS, Connection, DirectConnection, NoDatabaseError
-from ..errors import UnknownWorkflowError, WfcommError
+from ..connection import Connection, DirectConnection, NoDatabaseError, known_apps
+from ..runtime.errors import UnknownWorkflowError, WfcommError
 from .options import emit, id_argument, options, timeout_option
 from .session import connected, open_if_present, run
 
@@ -20,7 +20,7 @@ async def _report(ctx: typer.Context, workflow_id: str, wait: float) -> dict[str
     if opts.url or opts.app:
         async with connected(opts, "serve") as conn:
             return await conn.report(workflow_id, wait)
-    for name in KNOWN_APPS:
+    for name in known_apps():
         found = await open_if_present(name, opts.database_url)
         if found is None:
             continue
@@ -30,7 +30,7 @@ async def _report(ctx: typer.Context, workflow_id: str, wait: float) -> dict[str
             continue
         finally:
             await found.close()
-    raise UnknownWorkflowError(workflow_id, f"the databases of apps {', '.join(KNOWN_APPS)}")
+    raise UnknownWorkflowError(workflow_id, f"the databases of apps {', '.join(known_apps())}")
 
 
 def status(ctx: typer.Context, workflow_id: str = id_argument()) -> None:
@@ -68,7 +68,7 @@ def health(ctx: typer.Context) -> None:
 
     async def each_app() -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for name in KNOWN_APPS:
+        for name in known_apps():
             try:
                 conn = await DirectConnection.open(name, opts.database_url)
             except NoDatabaseError as exc:

@@ -8,8 +8,9 @@ import time
 
 import typer
 
-from .. import messaging, workshop
+from .. import workshop
 from ..connection import DirectConnection
+from ..patterns import messaging
 from .options import database_url_option, say
 from .session import run_direct
 

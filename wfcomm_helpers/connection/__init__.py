@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from ..streaming import StreamChunk
+from ..patterns.registry import registered
+from ..patterns.streaming import StreamChunk
 from .direct import DirectConnection, NoDatabaseError
 from .http import HttpConnection
 
-#: The apps a learner runs: one per notebook, plus `wfcomm serve`'s.
-KNOWN_APPS = ("events", "messaging", "streaming", "serve")
+__all__ = ["Connection", "DirectConnection", "HttpConnection", "NoDatabaseError", "known_apps"]
 
-__all__ = ["KNOWN_APPS", "Connection", "DirectConnection", "HttpConnection", "NoDatabaseError"]
+
+def known_apps() -> tuple[str, ...]:
+    """The apps a learner runs: one per registered pattern (its notebook's), plus `wfcomm serve`'s."""
+    return (*(p.name for p in registered()), "serve")
 
 
 class Connection(Protocol):

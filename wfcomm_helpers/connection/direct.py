@@ -11,13 +11,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .. import events, messaging, streaming
-from ..errors import DatabaseUnreachableError, connection_failure_reason
-from ..guard import check_sqlite_writable, is_held, is_server_full, server_full_text
-from ..lookup import AppClient
-from ..settings import DatabaseTarget, app_name, database_target
-from ..status import workflow_report
-from ..streaming import StreamChunk
+from ..patterns import events, messaging, streaming
+from ..patterns.lookup import AppClient
+from ..patterns.status import workflow_report
+from ..patterns.streaming import StreamChunk
+from ..runtime.errors import DatabaseUnreachableError, connection_failure_reason
+from ..runtime.guard import check_sqlite_writable, is_held
+from ..runtime.launch import refuse_when_full
+from ..runtime.settings import DatabaseTarget, app_name, database_target
 
 
 class NoDatabaseError(DatabaseUnreachableError):
@@ -68,8 +69,8 @@ class DirectConnection:
                     retry_connection_errors=False,
                 )
             except Exception as exc:
-                if is_server_full(exc):  # it runs: "start it" or "run a setup cell" would mislead
-                    raise DatabaseUnreachableError(server_full_text(target.display)) from None
+                # a full server runs: "start it" or "run a setup cell" would mislead
+                refuse_when_full(exc, target.display)
                 raise DatabaseUnreachableError(
                     f"Cannot open the database of app {name} at {target.display} "
                     f"({connection_failure_reason(exc)}): {open_fix}"
@@ -80,8 +81,7 @@ class DirectConnection:
                 await client.list_workflows_async(limit=1, load_input=False, load_output=False)
             except Exception as exc:
                 await asyncio.to_thread(client.destroy)
-                if is_server_full(exc):
-                    raise DatabaseUnreachableError(server_full_text(target.display)) from None
+                refuse_when_full(exc, target.display)
                 raise DatabaseUnreachableError(
                     f"Cannot read workflows from the database of app {name} at "
                     f"{target.display} ({connection_failure_reason(exc)}): if it is new, run "

@@ -11,9 +11,9 @@ from typing import Any
 
 from .. import contract
 from ..contract import Route
-from ..errors import WfcommError, connection_failure_reason
-from ..streaming import StreamChunk
-from ..validation import new_workflow_id
+from ..patterns.streaming import StreamChunk
+from ..runtime.errors import WfcommError, connection_failure_reason
+from ..runtime.validation import new_workflow_id
 
 #: Seconds to connect and to get an answer, on top of any wait the request asks for.
 REQUEST_SECONDS = 30.0

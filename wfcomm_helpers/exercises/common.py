@@ -12,7 +12,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from .. import runtime, validation
+from ..runtime import lifecycle as runtime, validation
 from ..widgets.common import one_line
 
 #: A learner's function gets this long before the check gives up on it.

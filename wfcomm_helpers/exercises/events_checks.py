@@ -8,7 +8,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from ..events import WorkflowEvent, events_workflow
+from ..patterns.events import WorkflowEvent, events_workflow
 from .common import (
     CHECK_FIB_BASE,
     CHECK_PAUSE_SECONDS,

@@ -10,8 +10,8 @@ from typing import Any
 
 from dbos import DBOS
 
-from ..messaging import TOPIC, approval, messaging_workflow
-from ..seed_mistakes import message_counter_workflow
+from ..patterns.messaging import TOPIC, approval, messaging_workflow
+from ..teaching.seed_mistakes import message_counter_workflow
 from .common import (
     CHECK_FIB_BASE,
     CheckResult,

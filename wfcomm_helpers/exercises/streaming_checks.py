@@ -8,7 +8,7 @@ from typing import Any
 
 from dbos import DBOS, error
 
-from ..streaming import STREAM_KEY, read_stream_chunk, stream_length, streaming_workflow
+from ..patterns.streaming import STREAM_KEY, read_stream_chunk, stream_length, streaming_workflow
 from .common import (
     CHECK_FIB_BASE,
     CHECK_PAUSE_SECONDS,

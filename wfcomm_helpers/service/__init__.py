@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ..extras import MissingExtraError
+from ..runtime.extras import MissingExtraError
 
 try:
     from fastapi import Depends, FastAPI
@@ -31,9 +31,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(exc.name, "serve") from None
 
-from .. import runtime
-from ..errors import WfcommError
-from . import answers, events, messaging, streaming, workflows
+from ..patterns.registry import load, registered
+from ..runtime import lifecycle as runtime
+from ..runtime.errors import WfcommError
+from . import answers, workflows
 
 DEFAULT_APP = "serve"
 
@@ -58,6 +59,8 @@ def create_app(app: str = DEFAULT_APP, *, database_url: str | None = None) -> Fa
     api.add_exception_handler(WfcommError, answers.kit_error)
     api.add_exception_handler(RequestValidationError, answers.validation_error)
     api.add_exception_handler(Exception, answers.unforeseen)
-    for module in (events, messaging, streaming, workflows):
-        api.include_router(module.router)
+    for pattern in registered():  # one router per pattern, as each declares it
+        if pattern.routes is not None:
+            api.include_router(load(pattern.routes))
+    api.include_router(workflows.router)
     return api

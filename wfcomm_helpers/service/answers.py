@@ -18,7 +18,7 @@ from ..contract import (
     UnsupportedMediaTypeError,
     error_name,
 )
-from ..errors import InvalidInputError, WfcommError
+from ..runtime.errors import InvalidInputError, WfcommError
 
 #: Methods whose body changes something: their body must be JSON.
 BODY_METHODS = {"POST", "PUT", "PATCH"}

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from .. import events
-from ..compute import DEFAULT_FIB_BASE
 from ..contract import ALL_EVENTS, GET_EVENT, START_EVENTS, EventNotSetError
+from ..patterns import events
+from ..patterns.compute import DEFAULT_FIB_BASE
 from .params import EventTimeout, FibBase, StepCount, WorkflowId
 
 router = APIRouter(tags=["events"])

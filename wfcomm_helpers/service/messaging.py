@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from .. import messaging, validation
-from ..compute import DEFAULT_FIB_BASE
 from ..contract import JSON_MEDIA_TYPE, SEND_MESSAGE, START_MESSAGING
-from ..errors import InvalidInputError
+from ..patterns import messaging
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError
 from .params import ApprovalTimeout, FibBase, IdempotencyKey, StepCount, WorkflowId
 
 router = APIRouter(tags=["messaging"])

@@ -1,5 +1,5 @@
 """The service's typed parameters: numbers are ``int``/``float`` in the OpenAPI schema, and a
-bad value is refused by :mod:`wfcomm_helpers.validation`'s own check, so its one line is the one
+bad value is refused by :mod:`wfcomm_helpers.runtime.validation`'s own check, so its one line is the one
 the Python API and the command line give (:func:`wfcomm_helpers.service.errors` passes it on).
 """
 
@@ -11,8 +11,8 @@ from typing import Annotated, Any, Optional
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
-from .. import validation
-from ..compute import MAX_FIB_BASE
+from ..patterns.compute import MAX_FIB_BASE
+from ..runtime import validation
 
 
 def _raw(check: Any) -> BeforeValidator:

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
-from .. import streaming
-from ..compute import DEFAULT_FIB_BASE
 from ..contract import END_EVENT, FOLLOW_STREAM, READ_STREAM, START_STREAMING, VALUE_EVENT
-from ..lookup import workflow_summary
+from ..patterns import streaming
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.lookup import workflow_summary
 from .params import FibBase, Offset, StepCount, WorkflowId
 
 router = APIRouter(tags=["streaming"])

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from .. import runtime
 from ..contract import HEALTH, WORKFLOW
-from ..health import rss_mb
-from ..status import workflow_report
+from ..patterns.status import workflow_report
+from ..runtime import lifecycle as runtime
+from ..runtime.health import rss_mb
 from .params import WaitSeconds, WorkflowId
 
 router = APIRouter(tags=["workflows"])

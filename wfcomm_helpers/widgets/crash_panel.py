@@ -21,10 +21,11 @@ from typing import Any
 import ipywidgets as widgets
 from dbos import DBOS
 
-from .. import messaging, worker
 from ..durability import DurabilityReport, prove
-from ..errors import WfcommError
-from ..timeline import Marks, timeline_marks
+from ..patterns import messaging
+from ..runtime.errors import WfcommError
+from ..teaching import worker
+from ..teaching.timeline import Marks, timeline_marks
 from .timeline_view import timeline_html
 
 #: How often the status line re-reads the workflow while it is unfinished (seconds).

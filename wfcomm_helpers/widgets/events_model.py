@@ -12,10 +12,10 @@ from typing import Any
 
 from traitlets import Dict, Int, Unicode
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
-from ..events import WorkflowEvent, get_all_events, start_events
-from ..lookup import workflow_summary
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.events import WorkflowEvent, get_all_events, start_events
+from ..patterns.lookup import workflow_summary
+from ..runtime import validation
 from .model import PanelModel, check_dbos, common_notice, started, tick
 
 

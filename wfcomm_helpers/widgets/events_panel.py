@@ -10,8 +10,8 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import dlink
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..runtime import validation
 from .common import Panel, button, row, styled, text_label
 from .events_model import EventsModel, describe_result
 

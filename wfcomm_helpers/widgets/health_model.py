@@ -12,8 +12,8 @@ import asyncio
 
 from traitlets import Bool, HasTraits, Unicode
 
-from .. import runtime
-from ..health import LoopLagMonitor, rss_mb
+from ..runtime import lifecycle as runtime
+from ..runtime.health import LoopLagMonitor, rss_mb
 
 #: How often the line is rewritten, in seconds.
 REFRESH_SECONDS = 0.5

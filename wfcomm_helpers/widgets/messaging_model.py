@@ -15,10 +15,10 @@ from typing import Any
 from dbos import DBOS
 from traitlets import Float, HasTraits, Instance, Int, Unicode
 
-from .. import runtime, validation
-from ..compute import DEFAULT_FIB_BASE
-from ..lookup import WorkflowSummary, workflow_summary
-from ..messaging import WAITING_EVENT, send_decision, start_messaging
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.lookup import WorkflowSummary, workflow_summary
+from ..patterns.messaging import WAITING_EVENT, send_decision, start_messaging
+from ..runtime import lifecycle as runtime, validation
 from .model import PanelModel, check_dbos, common_notice, next_change, started, tick
 
 #: How long :meth:`MessagingModel.wait_for_recv` waits by default, in seconds.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 from traitlets import dlink
 
-from ..compute import DEFAULT_FIB_BASE
+from ..patterns.compute import DEFAULT_FIB_BASE
 from .common import Panel, button, row, styled, text_label
 from .messaging_model import ANNOUNCE_TIMEOUT_SECONDS, DecisionModel, MessagingModel
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from traitlets import Bool, HasTraits, Unicode
 
-from .. import runtime
-from ..errors import WfcommError
+from ..runtime import lifecycle as runtime
+from ..runtime.errors import WfcommError
 from .health_model import HealthModel
 
 #: How often a model re-reads state it cannot be notified about (events, the countdown), in s.

@@ -14,9 +14,9 @@ from typing import Any
 
 from traitlets import Int, List, Unicode
 
-from .. import validation
-from ..compute import DEFAULT_FIB_BASE
-from ..streaming import follow_stream, read_stream_chunk, start_streaming
+from ..patterns.compute import DEFAULT_FIB_BASE
+from ..patterns.streaming import follow_stream, read_stream_chunk, start_streaming
+from ..runtime import validation
 from .model import PanelModel, check_dbos, common_notice, started, tick
 
 

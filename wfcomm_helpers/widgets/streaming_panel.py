@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import dlink
 
-from ..compute import DEFAULT_FIB_BASE
+from ..patterns.compute import DEFAULT_FIB_BASE
 from .common import Panel, button, row, styled, text_label
 from .streaming_model import StreamingModel, describe_value
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..timeline import COLOURS, Bar, Marks
+from ..teaching.timeline import COLOURS, Bar, Marks
 
 #: The narrowest a mark is drawn (per cent of the track), so a 1 ms record stays visible.
 MIN_WIDTH_PERCENT = 0.6

@@ -15,10 +15,10 @@ from typing import Any
 
 from dbos import DBOS
 
-from . import runtime, wakeup
-from .events import WorkflowEvent, events_workflow
-from .health import LoopLagMonitor
-from .settings import sqlite_polling_interval
+from ..patterns.events import WorkflowEvent, events_workflow
+from ..runtime import lifecycle as runtime, wakeup
+from ..runtime.health import LoopLagMonitor
+from ..runtime.settings import sqlite_polling_interval
 
 #: DBOS's own default for ``notification_listener_polling_interval_sec`` (SQLite), in seconds.
 DBOS_DEFAULT_POLL_SECONDS = 1.0

@@ -13,25 +13,16 @@ from typing import Any, Callable
 
 from dbos import DBOS, DBOSClient, SetWorkflowID, error
 
-from . import validation
-from .errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
-from .settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, UnknownWorkflowError, WrongWorkflowTypeError
+from ..runtime.settings import DEFAULT_EXECUTOR_ID, application_version, executor_id, queue_name
+from .registry import pattern_of
 
 Backend = Any  # the DBOS class or a dbos.DBOSClient (an AppClient to start workflows)
 
 #: How often a retrieved handle checks whether the workflow ended (s); DBOS's default is 1 s,
 #: which made every cell that awaits a result up to 1 s slower. Latency only.
 RESULT_POLL_SECONDS = 0.1
-#: Workflow function name -> the pattern it belongs to, for messages.
-PATTERN_OF_WORKFLOW = {
-    "events_workflow": "events",
-    "messaging_workflow": "messaging",
-    "streaming_workflow": "streaming",
-}
-
-
-def pattern_of(workflow_name: str) -> str:
-    return PATTERN_OF_WORKFLOW.get(workflow_name, workflow_name)
 
 
 @dataclass(frozen=True)
@@ -76,6 +67,14 @@ async def workflow_summary(
     )
 
 
+async def start_handle(func: Callable[..., Any], workflow_id: str, *args: Any) -> Any:
+    """Start ``func(*args)`` in this process under ``workflow_id``, unchecked; returns DBOS's
+    handle, whose ``get_result`` awaits the task directly (a handle retrieved by id polls the
+    database once a second)."""
+    with SetWorkflowID(workflow_id):
+        return await DBOS.start_workflow_async(func, *args)
+
+
 async def start_workflow(
     func: Callable[..., Any], workflow_id: str, *args: Any, backend: Backend = DBOS
 ) -> str:
@@ -95,8 +94,7 @@ async def start_workflow(
         pass
     try:
         if backend is DBOS:
-            with SetWorkflowID(workflow_id):
-                await DBOS.start_workflow_async(func, *args)
+            await start_handle(func, workflow_id, *args)
         else:
             queue = _client_queue(backend)
             options = {"queue_name": queue, "workflow_name": name, "workflow_id": workflow_id}
@@ -109,9 +107,28 @@ async def start_workflow(
     return workflow_id
 
 
+async def start_stepped(
+    func: Callable[..., Any],
+    pattern: str,
+    n_steps: int,
+    workflow_id: str | None,
+    fib_base: int,
+    pause_seconds: float,
+    backend: Backend,
+) -> str:
+    """Check a workload (``n_steps`` of fib(``fib_base`` + i), ``pause_seconds`` of durable
+    pause per step) and start ``func(steps, base[, pause])`` under ``workflow_id`` (default: a
+    new ``<pattern>-...`` id) with :func:`start_workflow`; returns the id."""
+    steps, base = validation.workload(n_steps, fib_base)
+    pause = validation.pause_seconds(pause_seconds)
+    wid = workflow_id if workflow_id is not None else validation.new_workflow_id(pattern)
+    args = (steps, base, pause) if pause else (steps, base)
+    return await start_workflow(func, wid, *args, backend=backend)
+
+
 class AppClient(DBOSClient):
     """A ``DBOSClient`` that remembers the app it acts for, so the kit enqueues a workflow on
-    that app's queue (:func:`wfcomm_helpers.settings.queue_name`). DBOS keeps the name only
+    that app's queue (:func:`wfcomm_helpers.runtime.settings.queue_name`). DBOS keeps the name only
     privately. Same arguments as ``DBOSClient``; ``application_name`` is required."""
 
     def __init__(self, *, system_database_url: str, application_name: str, **options: Any):
@@ -129,7 +146,7 @@ def _client_queue(client: Any) -> str:
     if not app:
         raise InvalidInputError(
             "This client does not say which app it acts for: open it with "
-            "wfcomm_helpers.lookup.AppClient(system_database_url=..., "
+            "wfcomm_helpers.patterns.lookup.AppClient(system_database_url=..., "
             "application_name='wfcomm-<app>') so the workflow lands on that app's queue."
         )
     return queue_name(app)

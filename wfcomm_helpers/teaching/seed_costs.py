@@ -12,8 +12,10 @@ from typing import Literal
 
 from dbos import DBOS
 
-from .messaging import TOPIC
-from .seed_mistakes import message_counter_workflow, start_local
+from ..patterns.lookup import start_handle
+from ..patterns.messaging import TOPIC
+from ..runtime.validation import new_workflow_id
+from .seed_messages import message_counter_workflow
 
 #: The event key / stream key the measuring workflow writes (never the lessons' own keys).
 COST_KEY = "cost_probe"
@@ -49,7 +51,7 @@ class CallCost:
 async def time_sends(count: int = 20) -> CallCost:
     """Time ``count`` sends from this kernel (no idempotency key: each is a new message) to a
     workflow that counts what it receives."""
-    handle = await start_local(message_counter_workflow, "seed-counter", 5.0, 0.3)
+    handle = await start_handle(message_counter_workflow, new_workflow_id("seed-counter"), 5.0, 0.3)
     began = time.perf_counter()
     for i in range(count):
         await DBOS.send_async(handle.workflow_id, {"approved": True, "message": str(i)}, TOPIC)
@@ -77,7 +79,9 @@ async def writes_workflow(call: Write, count: int) -> float:
 async def time_writes(call: Write, count: int = 20) -> CallCost:
     """Time ``count`` ``set_event`` or ``write_stream`` calls inside a workflow and count the
     rows DBOS recorded for them in ``operation_outputs`` (one per call)."""
-    handle = await start_local(writes_workflow, f"seed-{call.replace('_', '-')}", call, count)
+    handle = await start_handle(
+        writes_workflow, new_workflow_id(f"seed-{call.replace('_', '-')}"), call, count
+    )
     seconds = await handle.get_result()
     steps = await DBOS.list_workflow_steps_async(handle.workflow_id)
     recorded = sum(1 for step in steps if step["function_name"] == RECORDED_AS[call])

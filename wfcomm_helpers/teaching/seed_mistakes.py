@@ -15,14 +15,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID, error
+from dbos import DBOS, error
 
-from . import validation
-from .events import events_workflow
-from .health import LoopLagMonitor
-from .lookup import workflow_result, workflow_summary
-from .messaging import TOPIC, send_decision, start_messaging
-from .streaming import STREAM_KEY, StreamChunk
+from ..patterns.events import events_workflow
+from ..patterns.lookup import start_handle
+from ..patterns.messaging import TOPIC
+from ..patterns.streaming import STREAM_KEY, read_from_offset
+from ..runtime import validation
+from ..runtime.health import LoopLagMonitor
+from ..runtime.validation import new_workflow_id
+
+# The seed's messaging mistakes live in seed_messages; a notebook reaches them from here.
+from .seed_messages import (
+    EarlySend as EarlySend,
+    cancelled_is_success as cancelled_is_success,
+    late_recv_workflow as late_recv_workflow,
+    message_counter_workflow as message_counter_workflow,
+    retried_send as retried_send,
+    send_before_recv as send_before_recv,
+    send_to_unknown_id as send_to_unknown_id,
+)
 
 # --- The seed's CPU work on the event loop ------------------------------------------------------
 
@@ -75,13 +87,6 @@ class LoopLagRun:
 LAG_INTERVAL_MS = 5.0
 
 
-async def start_local(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
-    """Start in this process and keep the handle: its get_result awaits the task directly
-    (a retrieved handle polls the database once a second)."""
-    with SetWorkflowID(validation.new_workflow_id(prefix)):
-        return await DBOS.start_workflow_async(workflow, *args)
-
-
 async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     monitor = LoopLagMonitor(interval=LAG_INTERVAL_MS / 1000, keep=100_000).start()
     await asyncio.sleep(0.02)  # let the monitor take its first samples
@@ -89,7 +94,7 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     began = time.perf_counter()
     handle = await start()
     other_began = time.perf_counter()
-    await (await start_local(events_workflow, "events", 1, 0)).get_result()
+    await (await start_handle(events_workflow, new_workflow_id("events"), 1, 0)).get_result()
     other_ms = (time.perf_counter() - other_began) * 1000
     await handle.get_result()
     seconds = time.perf_counter() - began
@@ -105,11 +110,13 @@ async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLa
     return (
         await _run_and_measure(
             "seed (async Fibonacci on the loop)",
-            lambda: start_local(seed_cpu_on_loop_workflow, "seed-cpu", steps, base),
+            lambda: start_handle(
+                seed_cpu_on_loop_workflow, new_workflow_id("seed-cpu"), steps, base
+            ),
         ),
         await _run_and_measure(
             "kit (sync step in a worker thread)",
-            lambda: start_local(events_workflow, "events", steps, base),
+            lambda: start_handle(events_workflow, new_workflow_id("events"), steps, base),
         ),
     )
 
@@ -138,7 +145,9 @@ async def get_event_holding_the_loop(timeout_seconds: float = 1.5) -> HeldRead:
     way: a blocking ``get_event`` that holds the loop (dbos 3.4 refuses it on the loop, so it
     runs in a thread while the loop thread blocks on it). The workflow cannot run meanwhile:
     the read waits its whole timeout and returns None."""
-    handle = await start_local(events_workflow, "events", 1, 20, 0.2)  # pauses 0.2 s first
+    handle = await start_handle(
+        events_workflow, new_workflow_id("events"), 1, 20, 0.2
+    )  # pauses 0.2 s first
     began = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         read = pool.submit(DBOS.get_event, handle.workflow_id, "result", timeout_seconds)
@@ -262,27 +271,15 @@ async def paced_stream_workflow(n_values: int, gap_seconds: float) -> int:
     return n_values
 
 
-async def _offset_read(workflow_id: str, offset: int) -> StreamChunk:
-    """What :func:`read_stream_chunk` does, for a stream of a workflow that is not the kit's
-    streaming workflow: ``timeout_seconds=0`` yields what exists, then ends or times out."""
-    values: list[Any] = []
-    try:
-        async for value in DBOS.read_stream_async(
-            workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
-        ):
-            values.append(value)
-    except error.DBOSStreamTimeoutError:
-        return StreamChunk(values, offset, offset + len(values), closed=False)
-    return StreamChunk(values, offset, offset + len(values), closed=True)
-
-
 async def compare_stream_reads(n_values: int = 4, gap_seconds: float = 0.3) -> StreamReadTiming:
     """Start a stream that gains a value every ``gap_seconds`` and read it three ways."""
-    handle = await start_local(paced_stream_workflow, "seed-paced-stream", n_values, gap_seconds)
+    handle = await start_handle(
+        paced_stream_workflow, new_workflow_id("seed-paced-stream"), n_values, gap_seconds
+    )
     wid = handle.workflow_id
     await DBOS.read_stream_offset_async(wid, STREAM_KEY, 0)  # wait for the first value
     began = time.perf_counter()
-    chunk = await _offset_read(wid, 0)
+    chunk = await read_from_offset(wid, 0)
     offset_seconds = time.perf_counter() - began
     snapshot = await seed_stream_snapshot(wid)
     began = time.perf_counter()
@@ -295,75 +292,3 @@ async def compare_stream_reads(n_values: int = 4, gap_seconds: float = 0.3) -> S
         follow_seconds=time.perf_counter() - began,
         follow_values=len(followed),
     )
-
-
-# --- Messages -----------------------------------------------------------------------------------
-
-
-async def send_to_unknown_id(workflow_id: str = "no-such-workflow") -> str:
-    """The seed says messages can be sent before the workflow starts: not before it exists."""
-    try:
-        await DBOS.send_async(workflow_id, {"approved": True}, TOPIC)
-    except error.DBOSNonExistentWorkflowError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return "no error"
-
-
-REACHED_RECV_EVENT = "reached_recv"
-
-
-@DBOS.workflow()
-async def late_recv_workflow(delay_seconds: float, timeout_seconds: float) -> Any:
-    """Sleeps (durably) before it listens, so a send can arrive before ``recv``."""
-    await DBOS.sleep_async(delay_seconds)
-    await DBOS.set_event_async(REACHED_RECV_EVENT, True)
-    return await DBOS.recv_async(TOPIC, timeout_seconds)
-
-
-@dataclass(frozen=True)
-class EarlySend:
-    sent_before_recv: bool
-    received: Any
-
-
-async def send_before_recv(delay_seconds: float = 0.5) -> EarlySend:
-    """Send to a workflow that exists but has not reached ``recv`` yet: the message waits."""
-    handle = await start_local(late_recv_workflow, "seed-late-recv", delay_seconds, 5.0)
-    wid = handle.workflow_id
-    await DBOS.send_async(wid, {"approved": True, "message": "sent early"}, TOPIC)
-    reached = await DBOS.get_event_async(wid, REACHED_RECV_EVENT, 0)
-    return EarlySend(sent_before_recv=reached is None, received=await handle.get_result())
-
-
-@DBOS.workflow()
-async def message_counter_workflow(first_wait_seconds: float, gap_seconds: float) -> list[Any]:
-    """Receives every message on the topic until none arrives for ``gap_seconds``."""
-    received: list[Any] = []
-    message = await DBOS.recv_async(TOPIC, first_wait_seconds)
-    while message is not None:
-        received.append(message)
-        message = await DBOS.recv_async(TOPIC, gap_seconds)
-    return received
-
-
-async def retried_send(idempotency_key: str | None, attempts: int = 2) -> list[Any]:
-    """Send the same approval ``attempts`` times, as a retry or a double click does, and return
-    what a workflow that reads every message received."""
-    handle = await start_local(message_counter_workflow, "seed-counter", 5.0, 0.3)
-    for _ in range(attempts):
-        await DBOS.send_async(
-            handle.workflow_id,
-            {"approved": True, "message": "go"},
-            TOPIC,
-            idempotency_key=idempotency_key,
-        )
-    return await handle.get_result()
-
-
-async def cancelled_is_success(timeout_seconds: float = 5.0) -> tuple[str, str]:
-    """Reject a messaging workflow: its answer says "cancelled", DBOS's status says SUCCESS."""
-    wid = await start_messaging(1, timeout_seconds=timeout_seconds, fib_base=0)
-    await send_decision(wid, False, "rejected in the demo")
-    result = await workflow_result(wid, timeout=timeout_seconds + 10)
-    summary = await workflow_summary(wid)
-    return result["status"], summary.status

@@ -7,7 +7,7 @@ keeps applications apart on one database: each polls only its own queues and rec
 own executor's workflows, so the kernel and the worker never run each other's work. (The kit's
 guard allows one process per app; this is a second app, with its own lock.)
 
-Started by :mod:`wfcomm_helpers.worker` as ``python -m wfcomm_helpers.worker_process PATTERN URL``.
+Started by :mod:`wfcomm_helpers.worker` as ``python -m wfcomm_helpers.teaching.worker_process PATTERN URL``.
 It dies with its parent: PR_SET_PDEATHSIG on Linux, and everywhere a watch on its stdin pipe,
 which closes when the parent process ends. Its output goes to a log file, never to a cell.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .settings import (
+from ..runtime.settings import (
     app_name,
     application_version,
     data_dir,
@@ -40,7 +40,7 @@ from .settings import (
 #: How often the worker's queue is polled for a workflow the kernel enqueued (seconds).
 WORKER_QUEUE_POLLING_SEC = 0.2
 #: The command-line module the manager runs (also how it recognises its worker in ``ps``).
-MODULE = "wfcomm_helpers.worker_process"
+MODULE = "wfcomm_helpers.teaching.worker_process"
 PATTERNS = ("events", "messaging", "streaming")
 
 
@@ -119,7 +119,7 @@ def install_step_journal(spec: WorkerSpec) -> None:
     process: which workflow, which n, this pid, start and end times (epoch seconds)."""
     from dbos import DBOS
 
-    from . import compute
+    from ..patterns import compute
 
     original = compute.fibonacci_result
 
@@ -150,7 +150,9 @@ async def serve(spec: WorkerSpec, database_url: str) -> None:
     """Launch DBOS as the worker app, say ready in the pid file, run until SIGTERM."""
     from dbos import DBOS
 
-    from . import events, messaging, streaming  # noqa: F401  (registers the workflows)
+    from ..patterns.registry import import_workflows
+
+    import_workflows()
 
     config: Any = {
         "name": spec.app,

@@ -16,8 +16,9 @@ from typing import Any
 
 from dbos import DBOS
 
-from .seed_mistakes import _offset_read, start_local
-from .streaming import STREAM_KEY
+from ..patterns.lookup import start_handle
+from ..patterns.streaming import STREAM_KEY, read_from_offset
+from ..runtime.validation import new_workflow_id
 
 #: The seed's total budget for one read (s).
 SEED_BUDGET_SECONDS = 0.1
@@ -102,7 +103,7 @@ class TailComparison:
 async def _kit_tail(workflow_id: str, every: float, tail: Tail, began: float) -> None:
     position = 0
     while True:
-        chunk = await _offset_read(workflow_id, position)
+        chunk = await read_from_offset(workflow_id, position)
         position = chunk.next_offset
         tail.add(len(chunk.values), any(v["type"] == "complete" for v in chunk.values))
         if chunk.closed:
@@ -124,8 +125,8 @@ async def compare_tails(
 ) -> TailComparison:
     """Tail one bursty stream both ways at once, polling every ``every`` s. The seed's poller
     gives up 2 s after the kit's has seen the close (it may never see the end)."""
-    handle = await start_local(
-        burst_stream_workflow, "seed-burst-stream", bursts, per_burst, gap_seconds
+    handle = await start_handle(
+        burst_stream_workflow, new_workflow_id("seed-burst-stream"), bursts, per_burst, gap_seconds
     )
     seed, kit = Tail(), Tail()
     began = time.perf_counter()

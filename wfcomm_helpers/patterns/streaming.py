@@ -14,11 +14,11 @@ from typing import Any, AsyncIterator
 
 from dbos import DBOS, error
 
-from . import validation
+from ..runtime import validation
+from ..runtime.errors import UnknownWorkflowError
+from ..runtime.settings import sqlite_polling_interval
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
-from .errors import UnknownWorkflowError
-from .lookup import Backend, start_workflow, workflow_summary
-from .settings import sqlite_polling_interval
+from .lookup import Backend, start_stepped, workflow_summary
 
 STREAM_KEY = "progress_stream"
 
@@ -77,11 +77,9 @@ async def start_streaming(
     backend: Backend = DBOS,
 ) -> str:
     """Start a streaming workflow; returns its id. ``pause_seconds``: durable pause per step."""
-    steps, base = validation.workload(n_steps, fib_base)
-    pause = validation.pause_seconds(pause_seconds)
-    wid = workflow_id if workflow_id is not None else validation.new_workflow_id("streaming")
-    args = (steps, base, pause) if pause else (steps, base)
-    return await start_workflow(streaming_workflow, wid, *args, backend=backend)
+    return await start_stepped(
+        streaming_workflow, "streaming", n_steps, workflow_id, fib_base, pause_seconds, backend
+    )
 
 
 @dataclass(frozen=True)
@@ -106,18 +104,30 @@ async def read_stream_chunk(
     """
     start = validation.offset(offset)
     await workflow_summary(workflow_id, expected=WORKFLOW_NAME, backend=backend)
+    try:
+        return await read_from_offset(workflow_id, start, backend=backend)
+    except error.DBOSNonExistentWorkflowError:
+        raise UnknownWorkflowError(workflow_id) from None
+
+
+async def read_from_offset(
+    workflow_id: str, offset: int, *, backend: Backend = DBOS
+) -> StreamChunk:
+    """The offset read itself, on any workflow's ``STREAM_KEY`` stream (no checks: see
+    :func:`read_stream_chunk`). ``timeout_seconds=0``: the values that exist now, then the
+    stream's end (``closed``) or DBOS's ``DBOSStreamTimeoutError`` (more may come)."""
     values: list[Any] = []
     closed = True
     try:
         async for value in backend.read_stream_async(
-            workflow_id, STREAM_KEY, offset=start, timeout_seconds=0
+            workflow_id, STREAM_KEY, offset=offset, timeout_seconds=0
         ):
             values.append(value)
     except error.DBOSStreamTimeoutError:
         closed = False
-    except error.DBOSNonExistentWorkflowError:
-        raise UnknownWorkflowError(workflow_id) from None
-    return StreamChunk(values=values, offset=start, next_offset=start + len(values), closed=closed)
+    return StreamChunk(
+        values=values, offset=offset, next_offset=offset + len(values), closed=closed
+    )
 
 
 async def follow_stream(

@@ -32,18 +32,17 @@ WORKFLOW_VERSION = "1"
 #: How often DBOS's notification listener polls SQLite for new messages, events and stream
 #: values. SQLite has no LISTEN/NOTIFY, so this poll is how a reader learns of a value that
 #: *another process* wrote (the ``wfcomm`` command, ``wfcomm serve``); readers in the same
-#: process are woken at commit by :mod:`wfcomm_helpers.wakeup` and never wait for it. Every
+#: process are woken at commit by :mod:`wfcomm_helpers.runtime.wakeup` and never wait for it. Every
 #: poll costs a query per waiting key, so the interval trades cross-process latency against
-#: idle CPU. Measured on 2 cores with 3 workflows waiting (docs/benchmarks.md): 0.05 s -> 8 %
-#: of a core, 0.1 s -> 5.0 % (5.5 % in an earlier run), 0.15 s -> 4.2 %, 0.2 s -> 2.8 %; a
-#: value from another process then waits 0.5 to 1 interval. 0.15 s stays under the 5 % target while
-#: a command typed in a terminal still shows in the notebook in about 0.1 s. DBOS's default
-#: is 1 s. Postgres uses LISTEN/NOTIFY and ignores this. `python3 kit.py bench` re-measures it.
+#: idle CPU; a value from another process waits 0.5 to 1 interval. The value chosen is the
+#: shortest that keeps idle CPU under the kit's target in the polling sweep of
+#: docs/benchmarks.md (`python3 kit.py bench` re-measures it). DBOS's default is 1 s.
+#: Postgres uses LISTEN/NOTIFY and ignores this.
 SQLITE_POLLING_INTERVAL_SEC = 0.15
 
 #: How often the app's queue is polled for workflows another process enqueued (``wfcomm
 #: events start``); such a workflow begins within this interval. Each poll is a transaction:
-#: an idle kit kernel took 4.5 % of a core at 0.1 s, 1.7 % at 0.5 s and 1.2 % at DBOS's 1 s.
+#: a shorter interval costs an idle kernel CPU (docs/benchmarks.md, idle CPU). DBOS's is 1 s.
 QUEUE_POLLING_INTERVAL_SEC = 0.5
 #: DBOS's worker threads (its pool is also the loop's default executor: every step and every
 #: database call of an async workflow). DBOS leaves it unbounded, and a pool never shrinks: a

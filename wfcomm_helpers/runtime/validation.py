@@ -11,7 +11,7 @@ import sys
 import uuid
 from typing import Any
 
-from .compute import MAX_FIB_BASE
+from ..patterns.compute import MAX_FIB_BASE
 from .errors import InvalidInputError
 
 MAX_STEPS = 100

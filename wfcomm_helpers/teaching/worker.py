@@ -1,4 +1,4 @@
-"""Start, kill and watch a pattern's crash worker (see :mod:`wfcomm_helpers.worker_process`).
+"""Start, kill and watch a pattern's crash worker (see :mod:`wfcomm_helpers.teaching.worker_process`).
 
 ``await start_worker("events")`` starts one worker process; ``await kill_worker("events")``
 SIGKILLs it, as a crash would; ``worker_status("events")`` says whether one runs. Starting while
@@ -27,8 +27,8 @@ from typing import Any
 
 import psutil
 
-from .errors import InvalidInputError, WfcommError
-from .settings import database_target
+from ..runtime.errors import InvalidInputError, WfcommError
+from ..runtime.settings import database_target
 from .worker_process import MODULE, PATTERNS, WorkerSpec
 
 #: How long a new worker may take to launch DBOS before the kit gives up (seconds).
@@ -266,9 +266,9 @@ def stop_all_workers() -> None:
 
 
 def worker_client(pattern: str) -> Any:
-    """An :class:`~wfcomm_helpers.lookup.AppClient` acting for the worker's app (cached) on the database the worker was
+    """An :class:`~wfcomm_helpers.patterns.lookup.AppClient` acting for the worker's app (cached) on the database the worker was
     last started on (default: the notebook's): what enqueues onto the worker's queue."""
-    from .lookup import AppClient
+    from ..patterns.lookup import AppClient
 
     worker = _worker(pattern)
     if worker.client is None:
@@ -283,7 +283,7 @@ async def run_on_worker(
     """Start the pattern's workflow so that the worker runs it; returns its id. ``options``
     as for ``start_events`` / ``start_messaging`` / ``start_streaming`` (``pause_seconds``,
     ``fib_base``, ``timeout_seconds``). Works while the worker is down: it waits, ENQUEUED."""
-    from . import events, messaging, streaming
+    from ..patterns import events, messaging, streaming
 
     starts = {
         "events": events.start_events,

@@ -12,9 +12,9 @@ from typing import Any
 
 from dbos import DBOS, error
 
-from . import validation
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError, UnknownWorkflowError
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
-from .errors import InvalidInputError, UnknownWorkflowError
 from .lookup import Backend, start_workflow, workflow_summary
 
 TOPIC = "notification"

@@ -1,8 +1,8 @@
 """Every private DBOS name the kit uses, in one guarded place.
 
 DBOS has no public hook for "this process just committed a value", so the same-process
-wake-up (:mod:`wfcomm_helpers.wakeup`) reaches into DBOS's system database; and DBOS records
-its own operations as steps under internal names, which the durability proof counts. Nothing
+wake-up (:mod:`wfcomm_helpers.runtime.wakeup`) reaches into DBOS's system database; and DBOS
+records its own operations as steps under internal names, which the durability proof counts. Nothing
 else in the package may import ``dbos._...`` or touch ``_sys_db``.
 
 Checked against dbos 3.4.0 (the version installed when this module was written). It relies on:

@@ -11,10 +11,10 @@ from typing import Any
 
 from dbos import DBOS
 
-from . import validation
+from ..runtime import validation
+from ..runtime.errors import InvalidInputError
 from .compute import DEFAULT_FIB_BASE, fibonacci_step
-from .errors import InvalidInputError
-from .lookup import Backend, start_workflow, workflow_summary
+from .lookup import Backend, start_stepped, workflow_summary
 
 
 class WorkflowEvent(str, Enum):
@@ -63,11 +63,9 @@ async def start_events(
     backend: Backend = DBOS,
 ) -> str:
     """Start an events workflow; returns its id. ``pause_seconds``: durable pause per step."""
-    steps, base = validation.workload(n_steps, fib_base)
-    pause = validation.pause_seconds(pause_seconds)
-    wid = workflow_id if workflow_id is not None else validation.new_workflow_id("events")
-    args = (steps, base, pause) if pause else (steps, base)
-    return await start_workflow(events_workflow, wid, *args, backend=backend)
+    return await start_stepped(
+        events_workflow, "events", n_steps, workflow_id, fib_base, pause_seconds, backend
+    )
 
 
 def event_key(key: Any) -> str:

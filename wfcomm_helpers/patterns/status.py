@@ -10,7 +10,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from . import validation
+from ..runtime import validation
 from .lookup import Backend, workflow_summary
 
 

@@ -18,7 +18,7 @@ already has its NOTIFY, and DBOS's listener wakes on a NOTIFY without looking. E
 stream values stay where they are once written, so waking their readers at commit is what the
 poll would do too. ``tests/test_differential.py`` runs the same scenarios with and without it.
 
-The DBOS internals this needs live in :mod:`wfcomm_helpers.dbos_private`; if a DBOS release
+The DBOS internals this needs live in :mod:`wfcomm_helpers.runtime.dbos_private`; if a DBOS release
 moved one, or the wake-up ever raises, the kit says so in one line and runs on DBOS's own
 delivery (slower, still correct).
 """

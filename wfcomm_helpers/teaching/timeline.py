@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .durability import CPU_STEP, Execution, step_executions
+from ..durability import CPU_STEP, Execution, step_executions
 
 __all__ = [
     "Bar",
