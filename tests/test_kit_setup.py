@@ -153,7 +153,7 @@ def test_each_readme_command_names_what_exists() -> None:
         "optional-dependencies"
     ]
     conda_name = yaml.safe_load((ROOT / "environment.yml").read_text())["name"]
-    settings = (ROOT / "wfcomm_helpers" / "settings.py").read_text()
+    settings = (ROOT / "wfcomm_helpers" / "runtime" / "settings.py").read_text()
     for command in readme_commands():
         words = shlex.split(command)
         if words[:2] == ["python3", "kit.py"]:

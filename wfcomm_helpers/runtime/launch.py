@@ -19,11 +19,10 @@ from .guard import (
     PostgresGuard,
     SqliteFileGuard,
     connect_to_server,
-    is_server_full,
     postgres_lock_key,
-    server_full_text,
     session_name,
 )
+from .server_full import is_server_full, server_full_text
 from .settings import (
     MAX_EXECUTOR_THREADS,
     QUEUE_POLLING_INTERVAL_SEC,
