@@ -102,7 +102,7 @@ async def test_a_bad_database_url_gets_one_line(data_dir) -> None:
         await wfcomm_helpers.start("events", database_url="mysql://x@y/z", quiet=True)
     assert str(caught.value) == (
         "Database URL 'mysql://x@y/z' is wrong: it is neither sqlite:///<file> nor "
-        "postgresql://...; fix WFCOMM_DATABASE_URL or unset it to use SQLite."
+        "postgresql://...; fix the database_url argument."
     )
 
 
