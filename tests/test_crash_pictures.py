@@ -195,3 +195,26 @@ async def test_loop_lag_plot_has_both_runs_samples(dbos_app):
     assert picture.png.startswith(PNG)
     assert repr(picture).startswith("Loop lag: seed (async Fibonacci on the loop) up to ")
     assert "; kit (sync step in a worker thread) up to " in repr(picture)
+
+
+async def test_rerunning_a_crash_panel_cell_leaves_one_panels_tasks_and_closes_the_old_widgets():
+    """Ten runs of ``CrashPanel("events")``: each panel's button work is stopped and its widgets
+    closed by the next run; only the last panel's task runs. No DBOS call: a button's action
+    here just waits."""
+    forever = asyncio.Event()
+    panels: list[CrashPanel] = []
+    tasks: list[asyncio.Task] = []
+    for _ in range(10):
+        panels.append(CrashPanel("events"))
+        tasks.append(panels[-1].do(forever.wait))
+    other = CrashPanel("messaging")  # another pattern's panel is not a re-run of this cell
+    ended = asyncio.gather(*tasks[:-1], return_exceptions=True)
+    assert all(isinstance(e, asyncio.CancelledError) for e in await asyncio.wait_for(ended, 60))
+    assert [p for p in panels if p.tasks] == [panels[-1]] and not tasks[-1].done()
+    assert all(p.widget.comm is None and p.buttons["Run workflow"].disabled for p in panels[:-1])
+    assert panels[-1].widget.comm is not None and other.widget.comm is not None
+    assert not panels[-1].buttons["Run workflow"].disabled
+    forever.set()
+    await settle(panels[-1])
+    other.close(replaced=True)
+    panels[-1].close(replaced=True)

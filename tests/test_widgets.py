@@ -234,6 +234,10 @@ EVERY_PANEL_CELL = (
     "m = MessagingPanel(n_steps=1, fib_base=5); m.widget; m.start()\n"
     "s = StreamingPanel(n_steps=1, fib_base=5); s.widget; s.start()"
 )
+#: The three crash panel cells (no button pressed: no worker is started).
+CRASH_PANEL_CELLS = "\n".join(
+    f"c_{p} = CrashPanel('{p}'); c_{p}.widget" for p in ("events", "messaging", "streaming")
+)
 #: Finish the last panels' work, and the workflow starts a re-run let finish (shielded, they
 #: run to their end on their own: the kit never cancels a start DBOS may have recorded).
 FINISH_EVERY_PANEL = (
@@ -265,13 +269,13 @@ def test_rerunning_every_panel_cell_closes_the_replaced_panels_widgets(kernel):
     """Issue 11: a replaced panel's widgets (children, layouts, styles) are closed, so ten runs
     of the panel cells leave as many widget models as one run."""
     start(kernel, "events", "EventsPanel")
-    kernel.run("from wfcomm_helpers.widgets import MessagingPanel, StreamingPanel")
-    kernel.run(EVERY_PANEL_CELL)
+    kernel.run("from wfcomm_helpers.widgets import CrashPanel, MessagingPanel, StreamingPanel")
+    kernel.run(EVERY_PANEL_CELL + "\n" + CRASH_PANEL_CELLS)
     kernel.run(FINISH_EVERY_PANEL)
     after_one = state(kernel, WIDGET_COMMS)
-    assert after_one > 50  # the comm count is what it claims to be: the three panels' widgets
+    assert after_one > 50  # the comm count is what it claims to be: the six panels' widgets
     for _ in range(9):
-        kernel.run(EVERY_PANEL_CELL)
+        kernel.run(EVERY_PANEL_CELL + "\n" + CRASH_PANEL_CELLS)
     kernel.run(FINISH_EVERY_PANEL)
     assert state(kernel, WIDGET_COMMS) == after_one
 

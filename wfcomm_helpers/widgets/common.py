@@ -9,7 +9,7 @@ runs next).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as widgets
@@ -77,6 +77,15 @@ def close_tree(root: widgets.Widget) -> None:
         widget.close()
 
 
+def take_place(key: Hashable, panel: Any) -> Any:
+    """Record ``panel`` as the latest of its kind ``key`` (a panel class, or a class and a
+    pattern) and return the one it replaces (None the first time): the caller closes that one,
+    as a re-run of its cell made its output go away."""
+    previous = Panel._latest.get(key)
+    Panel._latest[key] = panel
+    return previous if previous is not panel else None
+
+
 class Panel:
     """Base view: the model's notice and health strip, re-run clean-up, and delegations.
 
@@ -86,7 +95,7 @@ class Panel:
     """
 
     #: The last panel of each kind built in this kernel: a re-run of its cell closes it.
-    _latest: ClassVar[dict[type, Panel]] = {}
+    _latest: ClassVar[dict[Hashable, Any]] = {}
     widget: widgets.VBox
 
     def __init__(self, *, busy_label: str, model: PanelModel | None = None) -> None:
@@ -94,8 +103,7 @@ class Panel:
         self.notice = styled(widgets.Label(value=""), "wfcomm-notice")
         dlink((self.model, "notice"), (self.notice, "value"))
         self.health = HealthStrip(self.model.health)
-        previous = Panel._latest.get(type(self))
-        Panel._latest[type(self)] = self
+        previous = take_place(type(self), self)
         if previous is not None:
             self.model.replace(previous.model)
             previous.close(replaced=True)

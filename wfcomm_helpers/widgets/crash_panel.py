@@ -26,6 +26,8 @@ from ..patterns import messaging
 from ..runtime.errors import WfcommError
 from ..teaching import worker
 from ..teaching.timeline import Marks, timeline_marks
+from .common import close_tree, take_place
+from .model import started
 from .timeline_view import timeline_html
 
 #: How often the status line re-reads the workflow while it is unfinished (seconds).
@@ -93,7 +95,8 @@ class CrashModel:
     async def run_workflow(self) -> None:
         options = dict(self.run_options)
         n_steps = options.pop("n_steps")
-        self.workflow_id = await worker.run_on_worker(self.pattern, n_steps, **options)
+        start = worker.run_on_worker(self.pattern, n_steps, **options)
+        self.workflow_id = await started(start)  # a re-run cell never cancels the start
         self.recovered = False
         self.marks = self.proof = self.decision = self.decision_sent_at = None
         self.notice = f"Started {self.workflow_id} on the {self.pattern} worker."
@@ -141,7 +144,10 @@ class CrashModel:
 
 
 class CrashPanel:
-    """``CrashPanel("events").widget`` in a cell; ``await panel.wait_idle()`` in a later one."""
+    """``CrashPanel("events").widget`` in a cell; ``await panel.wait_idle()`` in a later one.
+
+    A new crash panel of the same pattern (a re-run of its cell) closes the previous one:
+    its tasks stop and its widgets close; the worker and the workflow go on."""
 
     def __init__(self, pattern: str, **run_options: Any) -> None:
         self.model = CrashModel(pattern, **run_options)
@@ -180,6 +186,23 @@ class CrashPanel:
             ]
         )
         self.widget.add_class("wfcomm-crash")
+        previous = take_place((CrashPanel, pattern), self)
+        if previous is not None:
+            previous.close(replaced=True)
+
+    def close(self, *, replaced: bool = False) -> None:
+        """Stop the buttons' work and the status re-read (the worker keeps running, a started
+        workflow goes on in DBOS) and disable the buttons; when ``replaced``, close the
+        widgets too. Safe to call twice."""
+        for task in (*self.tasks, self.follower):
+            if task is not None and not task.done():
+                task.cancel()
+        if self.show in self.model.listeners:
+            self.model.listeners.remove(self.show)
+        for control in self.buttons.values():
+            control.disabled = True
+        if replaced:
+            close_tree(self.widget)
 
     def show(self) -> None:
         self.status.value = self.model.status_line()
