@@ -8,13 +8,12 @@ Review the diff before committing: a changed reference output is a changed lesso
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from wfcomm_helpers.bench.notebooks import execute_fresh
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,16 +21,9 @@ from strip_notebooks import strip
 
 
 def record(path: Path) -> None:
-    notebook = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory() as data:
-        os.environ["WFCOMM_DATA_DIR"] = data
-        os.environ.pop("WFCOMM_DATABASE_URL", None)
-        NotebookClient(
-            notebook,
-            timeout=120,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
+    _, error, notebook = execute_fresh(path, timeout=120)
+    if error is not None:
+        sys.exit(f"{path}: Run All failed ({error}); nothing recorded.")
     path.write_text(nbformat.writes(strip(notebook)) + "\n", encoding="utf-8")
     print(f"recorded {path}")
 

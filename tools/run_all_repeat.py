@@ -12,17 +12,14 @@ Exit status 1 when any run failed. ``--slowest K`` also prints the K slowest cel
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+
+from wfcomm_helpers.bench.notebooks import execute_fresh
 
 #: The CPU-bound process the issue asks for: one core kept busy for the whole run.
 BURNER = [sys.executable, "-c", "while 1: pass"]
@@ -45,26 +42,7 @@ def first_line(cell: nbformat.NotebookNode) -> str:
 
 def run_once(path: Path) -> tuple[float, str | None, nbformat.NotebookNode]:
     """One Run All of ``path`` on a fresh WFCOMM_DATA_DIR: (seconds, failure or None, notebook)."""
-    notebook = nbformat.read(path, as_version=4)
-    env_before = os.environ.get("WFCOMM_DATA_DIR")
-    failure = None
-    with tempfile.TemporaryDirectory(prefix="wfcomm-repeat-") as folder:
-        os.environ["WFCOMM_DATA_DIR"] = folder
-        began = time.perf_counter()
-        try:
-            NotebookClient(
-                notebook,
-                timeout=120,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(path.parent)}},
-            ).execute()
-        except CellExecutionError as exc:
-            failure = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell error"
-        seconds = time.perf_counter() - began
-    if env_before is None:
-        os.environ.pop("WFCOMM_DATA_DIR", None)
-    else:
-        os.environ["WFCOMM_DATA_DIR"] = env_before
+    seconds, failure, notebook = execute_fresh(path, timeout=120, prefix="wfcomm-repeat-")
     if failure is not None:
         failed = [
             i

@@ -15,12 +15,18 @@ from nbclient.exceptions import CellExecutionError
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def run_all(path: Path, timeout: float = 600) -> dict[str, Any]:
-    """Seconds from kernel start to the last cell's end, with WFCOMM_DATA_DIR fresh."""
+def execute_fresh(
+    path: Path, timeout: float = 600, prefix: str = "wfcomm-nb-"
+) -> tuple[float, str | None, nbformat.NotebookNode]:
+    """Run All of ``path`` in a new kernel with WFCOMM_DATA_DIR fresh (SQLite; a
+    WFCOMM_DATABASE_URL set in this process is not passed on): seconds from kernel start to
+    the last cell's end, the failing cell's last error line or None, the executed notebook.
+    The benchmark, tools/run_all_repeat.py and tools/record_nbval_outputs.py all use it."""
     notebook = nbformat.read(path, as_version=4)
-    previous = os.environ.get("WFCOMM_DATA_DIR")
-    with tempfile.TemporaryDirectory(prefix="wfcomm-nb-") as folder:
+    saved = {name: os.environ.get(name) for name in ("WFCOMM_DATA_DIR", "WFCOMM_DATABASE_URL")}
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
         os.environ["WFCOMM_DATA_DIR"] = folder
+        os.environ.pop("WFCOMM_DATABASE_URL", None)
         began = time.perf_counter()
         error = None
         try:
@@ -33,11 +39,18 @@ def run_all(path: Path, timeout: float = 600) -> dict[str, Any]:
         except CellExecutionError as exc:
             error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell error"
         finally:
-            if previous is None:
-                os.environ.pop("WFCOMM_DATA_DIR", None)
-            else:
-                os.environ["WFCOMM_DATA_DIR"] = previous
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         seconds = time.perf_counter() - began
+    return seconds, error, notebook
+
+
+def run_all(path: Path, timeout: float = 600) -> dict[str, Any]:
+    """One Run All on a fresh database (:func:`execute_fresh`), as the report's row."""
+    seconds, error, notebook = execute_fresh(path, timeout)
     cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
     return {"name": path.name, "seconds": seconds, "code_cells": cells, "error": error}
 
