@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS
 
+from ..patterns.lookup import start_handle
 from ..runtime import lifecycle as runtime, validation
 from ..widgets.common import one_line
 
@@ -121,10 +122,20 @@ async def cancel(handle: Any) -> None:
 
 
 async def start(workflow: Callable[..., Any], prefix: str, *args: Any) -> Any:
-    """Start a check's workflow in this process and keep the handle (its get_result awaits the
-    task; a retrieved handle would poll the database once a second)."""
-    with SetWorkflowID(validation.new_workflow_id(prefix)):
-        return await DBOS.start_workflow_async(workflow, *args)
+    """Start a check's workflow in this process under a new ``prefix-...`` id and keep the
+    handle (:func:`~wfcomm_helpers.patterns.lookup.start_handle`)."""
+    return await start_handle(workflow, validation.new_workflow_id(prefix), *args)
+
+
+async def call_while_it_runs(
+    exercise: str, func: Callable[[str], Awaitable[Any]], workflow: Callable[..., Any], prefix: str
+) -> tuple[Any, Any, float, CheckResult | None]:
+    """Start ``workflow`` paced (CHECK_STEPS steps, CHECK_PAUSE_SECONDS apart), then call the
+    learner's ``func(workflow_id)`` at once: (handle, value, seconds, failure or None) as
+    :func:`call` returns them."""
+    handle = await start(workflow, prefix, CHECK_STEPS, CHECK_FIB_BASE, CHECK_PAUSE_SECONDS)
+    got, seconds, failed = await call(exercise, func, handle.workflow_id)
+    return handle, got, seconds, failed
 
 
 # --- Workflow-side exercises: the learner's code runs inside this workflow -----------------------

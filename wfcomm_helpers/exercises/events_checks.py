@@ -10,12 +10,11 @@ from dbos import DBOS
 
 from ..patterns.events import WorkflowEvent, events_workflow
 from .common import (
-    CHECK_FIB_BASE,
-    CHECK_PAUSE_SECONDS,
     CHECK_STEPS,
     CHECK_TOPIC,
     CheckResult,
     call,
+    call_while_it_runs,
     compare,
     host,
     host_result,
@@ -111,10 +110,9 @@ async def check_1_2(wait_for_result: Callable[[str], Awaitable[Any]]) -> CheckRe
     """``wait_for_result(id)``, called right after the start, must wait for the result event."""
     if stopped := not_running("1.2"):
         return stopped
-    handle = await start(
-        events_workflow, "exercise-events", CHECK_STEPS, CHECK_FIB_BASE, CHECK_PAUSE_SECONDS
+    handle, got, seconds, failed = await call_while_it_runs(
+        "1.2", wait_for_result, events_workflow, "exercise-events"
     )
-    got, seconds, failed = await call("1.2", wait_for_result, handle.workflow_id)
     if failed:  # the workflow finishes on its own in about a second
         return failed
     returned = await handle.get_result()

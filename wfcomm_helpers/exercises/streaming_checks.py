@@ -11,12 +11,12 @@ from dbos import DBOS, error
 from ..patterns.streaming import STREAM_KEY, read_stream_chunk, stream_length, streaming_workflow
 from .common import (
     CHECK_FIB_BASE,
-    CHECK_PAUSE_SECONDS,
     CHECK_STEPS,
     CHECK_TOPIC,
     CheckResult,
     body_done,
     call,
+    call_while_it_runs,
     compare,
     host,
     host_result,
@@ -122,10 +122,9 @@ async def check_3_2(count_types: Callable[[str], Awaitable[dict[str, int]]]) -> 
     """``count_types(id)``, called while the workflow runs, must count every value to the end."""
     if stopped := not_running("3.2"):
         return stopped
-    handle = await start(
-        streaming_workflow, "exercise-streaming", CHECK_STEPS, CHECK_FIB_BASE, CHECK_PAUSE_SECONDS
+    handle, got, _, failed = await call_while_it_runs(
+        "3.2", count_types, streaming_workflow, "exercise-streaming"
     )
-    got, _, failed = await call("3.2", count_types, handle.workflow_id)
     if failed:  # the workflow finishes on its own in about a second
         return failed
     await handle.get_result()
