@@ -216,3 +216,14 @@ async def test_reset_on_a_shared_sqlite_file_deletes_only_this_apps_workflows(da
         assert shared.is_file()
     finally:
         wfcomm_helpers.shutdown()
+
+
+def test_a_command_run_in_this_process_keeps_its_option_name_to_itself() -> None:
+    """``wfcomm --database-url`` names its option in a malformed-URL line for that command
+    only: a later ``start(database_url=...)`` in the same process names its argument."""
+    from typer.testing import CliRunner
+
+    from wfcomm_helpers.cli.root import app
+
+    assert CliRunner().invoke(app, ["workshop", "pending", "--help"]).exit_code == 0
+    assert settings.EXPLICIT_URL_NAME.get() == "the database_url argument"

@@ -52,7 +52,10 @@ def root(
         help="The app whose database to use (default: the pattern's notebook app).",
     ),
 ) -> None:
-    EXPLICIT_URL_NAME.set("--database-url")  # a malformed URL names the option to fix
+    # A malformed URL names the option to fix, for this command only (a test or a notebook
+    # that runs the CLI in its own process must not keep the name).
+    named = EXPLICIT_URL_NAME.set("--database-url")
+    ctx.call_on_close(lambda: EXPLICIT_URL_NAME.reset(named))
     source = ctx.get_parameter_source("url")  # click's enum, or the copy typer vendors
     from_environment = getattr(source, "name", None) == "ENVIRONMENT"
     ctx.obj = Options(
