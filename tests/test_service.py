@@ -369,7 +369,8 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
     answered. Here steps run in worker threads. One thread asks /health back to back while three
     workflows compute; DBOS records when each Fibonacci step started and ended. Counted, not
     timed: health answers asked for and received inside one step, while all three are PENDING
-    (a blocked loop gives none: a request that arrives during a step waits for its end)."""
+    (a blocked loop gives none: a request that arrives during a step waits for its end). Counts
+    only: how long an answer took depends on the machine's load, whether it came at all does not."""
     server, data = served
     ids = [f"busy-{i}" for i in range(3)]
     answers: list[tuple[float, float]] = []  # (asked, answered), epoch seconds
@@ -407,11 +408,12 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
     assert len(steps) == 6
     all_pending_until = min(ends) / 1000
     while_pending = [(a, b) for a, b in answers if b <= all_pending_until]
-    shortest_step = min(s["completed_at_epoch_ms"] - s["started_at_epoch_ms"] for s in steps) / 1000
-    longest_wait = max(b - a for a, b in while_pending)
+    spans = [(s["started_at_epoch_ms"] / 1000, s["completed_at_epoch_ms"] / 1000) for s in steps]
+    # An answer asked after a step started and received before it ended: a step run on the loop
+    # holds every request until it ends, so a blocked loop gives none (steps then run one at a time).
+    inside_a_step = [(a, b) for a, b in while_pending if any(s <= a and b <= e for s, e in spans)]
     assert len(while_pending) >= 10, len(while_pending)
-    # Relative, not a speed target: no answer waited as long as a step computed.
-    assert longest_wait < shortest_step, (longest_wait, shortest_step)
+    assert len(inside_a_step) >= 10, (len(inside_a_step), len(while_pending), spans)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
