@@ -81,19 +81,31 @@ async def test_an_unwritable_data_folder_gets_one_line(tmp_path: Path, monkeypat
     )
 
 
-async def test_an_unreachable_postgres_gets_one_line_without_the_password(data_dir) -> None:
+@pytest.mark.parametrize(
+    ("given_as", "fix"),
+    [
+        ("argument", "fix the database_url argument."),
+        ("environment", "fix WFCOMM_DATABASE_URL or unset it to use SQLite."),
+    ],
+)
+async def test_an_unreachable_postgres_gets_one_line_without_the_password(
+    data_dir, monkeypatch: pytest.MonkeyPatch, given_as: str, fix: str
+) -> None:
+    """The advice names the setting the URL came from: a learner who passed ``database_url``
+    has no WFCOMM_DATABASE_URL to fix."""
     url = "postgresql://learner:s3cret@127.0.0.1:1/wfcomm"
     with pytest.raises(DatabaseUnreachableError) as caught:
-        await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        if given_as == "argument":
+            await wfcomm_helpers.start("events", database_url=url, quiet=True)
+        else:
+            monkeypatch.setenv("WFCOMM_DATABASE_URL", url)
+            await wfcomm_helpers.start("events", quiet=True)
     message = str(caught.value)
     assert "\n" not in message and "s3cret" not in message
     assert message.startswith(
         "Cannot reach PostgreSQL at postgresql://learner:***@127.0.0.1:1/wfcomm ("
     )
-    assert message.endswith(
-        "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
-        "or unset it to use SQLite."
-    )
+    assert message.endswith(f"start the server (e.g. sudo pg_ctlcluster 15 main start), or {fix}")
     assert not wfcomm_helpers.runtime.lifecycle.is_running()
 
 

@@ -109,8 +109,7 @@ def _take_guard(app: str, target: DatabaseTarget) -> Guard:
         refuse_when_full(exc, target.display)
         raise DatabaseUnreachableError(
             f"Cannot reach PostgreSQL at {target.display} ({connection_failure_reason(exc)}): "
-            "start the server (e.g. sudo pg_ctlcluster 15 main start), fix WFCOMM_DATABASE_URL, "
-            "or unset it to use SQLite."
+            f"start the server (e.g. sudo pg_ctlcluster 15 main start), or {target.fix_advice}."
         ) from None
     return PostgresGuard(conn, database, app, executor_id(), target.display)
 

@@ -140,10 +140,20 @@ def data_dir() -> Path:
 
 @dataclass(frozen=True)
 class DatabaseTarget:
-    """The system database of one app: a SQLite file or a Postgres URL."""
+    """The system database of one app: a SQLite file or a Postgres URL. ``source`` names the
+    setting the URL came from, for messages: ``WFCOMM_DATABASE_URL`` or an explicit one
+    (:data:`EXPLICIT_URL_NAME`)."""
 
     url: str
     sqlite_path: Path | None
+    source: str = "WFCOMM_DATABASE_URL"
+
+    @property
+    def fix_advice(self) -> str:
+        """How to point the kit elsewhere, naming the setting the URL came from."""
+        if self.source == "WFCOMM_DATABASE_URL":
+            return "fix WFCOMM_DATABASE_URL or unset it to use SQLite"
+        return f"fix {self.source}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -207,19 +217,17 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
     if not url:
         path = data_dir() / f"{app_name(app)}.sqlite"
         return DatabaseTarget(url=f"sqlite:///{path}", sqlite_path=path)
+    source = EXPLICIT_URL_NAME.get() if database_url else "WFCOMM_DATABASE_URL"
     if url.startswith("sqlite:///"):
-        return DatabaseTarget(url=url, sqlite_path=Path(url[len("sqlite:///") :]).resolve())
+        path = Path(url[len("sqlite:///") :]).resolve()
+        return DatabaseTarget(url=url, sqlite_path=path, source=source)
     if not url.startswith(_PREFIXES):
         problem = "it is neither sqlite:///<file> nor postgresql://..."
     else:
         problem = url_problem(url)
         if problem is None:
-            return DatabaseTarget(url=url, sqlite_path=None)
-    fix = (
-        f"fix {EXPLICIT_URL_NAME.get()}"
-        if database_url
-        else "fix WFCOMM_DATABASE_URL or unset it to use SQLite"
-    )
+            return DatabaseTarget(url=url, sqlite_path=None, source=source)
+    fix = DatabaseTarget(url=url, sqlite_path=None, source=source).fix_advice
     raise InvalidInputError(f"Database URL {hide_password(url)!r} is wrong: {problem}; {fix}.")
 
 
