@@ -9,7 +9,9 @@ from dbos import DBOS, DBOSClient
 from dbos_records import event_history
 
 from wfcomm_helpers import events
-from wfcomm_helpers.patterns.compute import fibonacci_result
+from wfcomm_helpers.demos import expected_results
+from wfcomm_helpers.patterns import compute
+from wfcomm_helpers.patterns.compute import expected_result, fibonacci_result
 from wfcomm_helpers.patterns.lookup import workflow_result, workflow_summary
 from wfcomm_helpers.patterns.messaging import start_messaging
 from wfcomm_helpers.runtime.errors import (
@@ -50,6 +52,22 @@ async def watch(workflow_id: str) -> list[tuple[str, object]]:
                 last[key] = value
                 seen.append((key, value))
     return seen
+
+
+def test_a_checks_yardstick_equals_the_step_it_checks() -> None:
+    """Checks compare step results with ``expected_result`` (n additions, so a check never
+    holds the loop); it must give exactly what the slow step gives, edges included."""
+    assert [expected_result(n) for n in range(26)] == [fibonacci_result(n) for n in range(26)]
+    assert expected_result(31) == {"n": 31, "fibonacci": 1346269}
+
+
+def test_a_check_never_runs_the_slow_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``durability.prove`` and the demos check on the kernel's loop: computing fib(30) and
+    fib(31) the step's way there held it about a second (the crash panel's proof did)."""
+    ran: list[int] = []
+    monkeypatch.setattr(compute, "fibonacci", lambda n: ran.append(n) or 0)
+    assert expected_results(2, 30) == [expected_result(30), expected_result(31)]
+    assert ran == []
 
 
 async def test_events_workflow_publishes_the_seed_sequence(running_app) -> None:

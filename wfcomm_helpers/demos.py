@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .connection import Connection
-from .patterns.compute import DEFAULT_FIB_BASE, fibonacci_result
+from .patterns.compute import DEFAULT_FIB_BASE, expected_result
 from .patterns.messaging import TOPIC, approval, decision_key
 from .patterns.registry import load, pattern, registered
 from .patterns.streaming import stream_length
@@ -42,8 +42,9 @@ def expect(condition: bool, what: str) -> None:
 
 
 def expected_results(n_steps: int, fib_base: int = DEFAULT_FIB_BASE) -> list[dict[str, int]]:
-    """The step results every workflow of ``n_steps`` must produce (computed here, locally)."""
-    return [fibonacci_result(fib_base + i) for i in range(n_steps)]
+    """The step results every workflow of ``n_steps`` must produce (computed here, locally, in
+    microseconds: :func:`~wfcomm_helpers.patterns.compute.expected_result`)."""
+    return [expected_result(fib_base + i) for i in range(n_steps)]
 
 
 async def _finished(conn: Connection, workflow_id: str) -> dict[str, Any]:

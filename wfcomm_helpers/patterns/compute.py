@@ -31,6 +31,16 @@ def fibonacci_result(n: int) -> dict[str, int]:
     return {"n": n, "fibonacci": fibonacci(n)}
 
 
+def expected_result(n: int) -> dict[str, int]:
+    """What :func:`fibonacci_result` returns, computed in ``n`` additions: the yardstick a check
+    compares a step's result with. Never the slow recursion: a check runs on the caller's loop,
+    and fib(31) the slow way holds it about 0.3 s."""
+    previous, current = 0, 1
+    for _ in range(n):
+        previous, current = current, previous + current
+    return {"n": n, "fibonacci": previous}
+
+
 async def run_cpu_step(options: StepOptions, func: Callable[..., T], *args: Any) -> T:
     """Run a synchronous, CPU-bound function as a checkpointed DBOS step in a worker thread."""
     return await DBOS.run_step_async(options, func, *args)
