@@ -166,3 +166,20 @@ async def test_two_quick_starts_make_one_worker(events_app):
     )
     assert str(second) == "The events worker is starting or stopping: wait a moment."
     assert first.running and [p.pid for p in worker_processes()] == [first.pid]
+
+
+async def test_a_kill_cancelled_while_it_reaps_still_counts(events_app):
+    """A re-run crash panel cancels its buttons' tasks: a Kill cancelled after its SIGKILL must
+    leave the record of the crash (the timeline's "killed") and no pid file naming a dead worker,
+    and the next Start must start one worker."""
+    first = await worker.start_worker("events")
+    kill = asyncio.ensure_future(worker.kill_worker("events"))
+    await asyncio.sleep(0)  # the kill ran up to its first wait: SIGKILL sent, not yet reaped
+    kill.cancel()  # a no-op if the worker was already reaped: then there was nothing to lose
+    await asyncio.gather(kill, return_exceptions=True)
+    assert [what for _, what in worker.worker_history("events")][-2:] == ["started", "killed"]
+    assert not WorkerSpec("events").pid_file.exists()
+    wait_until(lambda: worker_processes() == [], "the killed worker to be gone")
+    second = await worker.start_worker("events")
+    assert second.running and second.pid != first.pid
+    assert [p.pid for p in worker_processes()] == [second.pid]

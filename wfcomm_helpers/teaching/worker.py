@@ -228,12 +228,14 @@ def _last_log_line(spec: WorkerSpec) -> str:
 
 
 async def _kill(worker: _Worker) -> int:
+    """SIGKILL the worker and reap it. The pid file goes at once (SIGKILL cannot be caught, the
+    process is gone): the wait only reaps, so a cancelled wait (a re-run panel) loses nothing."""
     process = worker.process
     assert process is not None
     process.kill()
+    worker.spec.pid_file.unlink(missing_ok=True)
     while process.poll() is None:
         await asyncio.sleep(POLL_SECONDS)
-    worker.spec.pid_file.unlink(missing_ok=True)
     return process.pid
 
 
@@ -246,8 +248,8 @@ async def kill_worker(pattern: str) -> WorkerStatus:
     if not _alive(worker):
         stale = await _stop_stale(worker.spec)
         return WorkerStatus(pattern, False, None, f"No {pattern} worker is running{stale}.")
+    worker.history.append((time.time(), "killed"))  # recorded before the wait: see _kill
     pid = await _kill(worker)
-    worker.history.append((time.time(), "killed"))
     return WorkerStatus(pattern, False, None, f"{pattern} worker killed (pid {pid}, SIGKILL).")
 
 
