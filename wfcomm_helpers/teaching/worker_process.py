@@ -146,6 +146,28 @@ def write_pid_file(spec: WorkerSpec, database_url: str, ready: bool) -> None:
     tmp.replace(spec.pid_file)
 
 
+def _register_queue_before_launch(spec: WorkerSpec, database_url: str) -> None:
+    """Write the worker's queue row before DBOS launches. DBOS's queue manager looks for new
+    queue rows at launch and then once a second: a queue registered only after launch is first
+    polled about 1 s later, and the kernel's first workflow (or the one recovered after a crash)
+    waits that long. Latency only: the same row, with the same settings, is registered after
+    launch too. A database not yet set up (no kernel ran on it) just skips this."""
+    from dbos import DBOSClient
+
+    try:
+        client = DBOSClient(system_database_url=database_url)
+    except Exception:  # any failure: DBOS registers the queue again after launch
+        return
+    try:
+        client.register_queue(
+            spec.app, polling_interval_sec=WORKER_QUEUE_POLLING_SEC, application_name=spec.app
+        )
+    except Exception:  # as above
+        pass
+    finally:
+        client.destroy()
+
+
 async def serve(spec: WorkerSpec, database_url: str) -> None:
     """Launch DBOS as the worker app, say ready in the pid file, run until SIGTERM."""
     from dbos import DBOS
@@ -163,6 +185,7 @@ async def serve(spec: WorkerSpec, database_url: str) -> None:
     }
     if database_url.startswith("sqlite"):
         config["notification_listener_polling_interval_sec"] = sqlite_polling_interval()
+    await asyncio.to_thread(_register_queue_before_launch, spec, database_url)
     DBOS(config=config)
     DBOS.launch()
     await DBOS.register_queue_async(spec.app, polling_interval_sec=WORKER_QUEUE_POLLING_SEC)
