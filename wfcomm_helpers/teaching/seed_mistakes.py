@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from ..runtime import validation
 from ..runtime.health import LoopLagMonitor
 from ..runtime.validation import new_workflow_id
 
-# The seed's messaging mistakes live in seed_messages; a notebook reaches them from here.
+# The seed's messaging mistakes live in seed_messages and its nest-asyncio advice in
+# seed_nest_asyncio; a notebook reaches them from here.
 from .seed_messages import (
     EarlySend as EarlySend,
     cancelled_is_success as cancelled_is_success,
@@ -35,6 +35,7 @@ from .seed_messages import (
     send_before_recv as send_before_recv,
     send_to_unknown_id as send_to_unknown_id,
 )
+from .seed_nest_asyncio import nest_asyncio_demo as nest_asyncio_demo
 
 # --- The seed's CPU work on the event loop ------------------------------------------------------
 
@@ -75,12 +76,21 @@ class LoopLagRun:
     other_workflow_ms: float
     #: Every lag sample (ms), one per LAG_INTERVAL_MS, for a plot (wfcomm_helpers.timeline).
     samples_ms: tuple[float, ...] = ()
+    #: The longest Fibonacci step (ms), from its start and end as DBOS recorded them.
+    longest_step_ms: float = 0.0
 
     def line(self) -> str:
         return (
-            f"{self.label}: ran {self.seconds:.2f} s, loop lag up to {self.max_lag_ms:.0f} ms, "
-            f"a 1-step workflow started alongside took {self.other_workflow_ms:.0f} ms"
+            f"{self.label}: ran {self.seconds:.2f} s, longest step {self.longest_step_ms:.0f} ms, "
+            f"loop lag up to {self.max_lag_ms:.0f} ms, a 1-step workflow started alongside took "
+            f"{self.other_workflow_ms:.0f} ms"
         )
+
+    @property
+    def loop_stood_still(self) -> bool:
+        """True when the loop did not tick for most (80 %) of the longest step: the step held
+        it. Relative to the step itself, so a loaded machine slows both sides alike."""
+        return self.max_lag_ms >= 0.8 * self.longest_step_ms
 
 
 #: How often the loop-lag comparison samples the loop (ms).
@@ -100,7 +110,15 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     seconds = time.perf_counter() - began
     await asyncio.sleep(0.02)
     monitor.stop()
-    return LoopLagRun(label, seconds, monitor.max_ms, other_ms, tuple(monitor.samples_ms))
+    steps = await DBOS.list_workflow_steps_async(handle.workflow_id)
+    longest_ms = max(
+        (s["completed_at_epoch_ms"] or 0) - (s["started_at_epoch_ms"] or 0)
+        for s in steps
+        if s["function_name"].endswith("fibonacci_step")
+    )
+    return LoopLagRun(
+        label, seconds, monitor.max_ms, other_ms, tuple(monitor.samples_ms), float(longest_ms)
+    )
 
 
 async def compare_loop_lag(n_steps: int = 3, fib_base: int = 25) -> tuple[LoopLagRun, LoopLagRun]:
@@ -178,44 +196,6 @@ async def seed_sync_calls(workflow_id: str) -> dict[str, str]:
             lambda: list(DBOS.read_stream(workflow_id, STREAM_KEY))
         ),
     }
-
-
-_NEST_ASYNCIO_SCRIPT = """
-import asyncio
-import nest_asyncio2
-from dbos import DBOS
-
-async def main():
-    nest_asyncio2.apply()
-    print("after nest_asyncio2.apply(), asyncio.run inside the loop:",
-          asyncio.run(asyncio.sleep(0, "works")))
-    try:
-        DBOS.send("any-id", {"approved": True}, "notification")
-        print("after nest_asyncio2.apply(), DBOS.send: no error")
-    except RuntimeError as exc:
-        print("after nest_asyncio2.apply(), DBOS.send: RuntimeError:", exc)
-
-asyncio.run(main())
-"""
-
-
-async def nest_asyncio_demo() -> list[str]:
-    """Apply nest-asyncio2 (the fork ipykernel 7 depends on) in a fresh process with a running
-    loop, as a kernel has, and try a sync DBOS call. It runs in a second process because the
-    patch cannot be undone and would stay in this kernel; it is awaited, so this kernel's loop
-    keeps running meanwhile."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _NEST_ASYNCIO_SCRIPT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    if process.returncode != 0:
-        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the nest-asyncio2 demo process failed: {last}")
-    return out.decode(errors="replace").strip().splitlines()
 
 
 # --- Streams: a follow waits for the close; an offset read returns at once ----------------------
