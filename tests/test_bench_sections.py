@@ -48,3 +48,20 @@ def test_a_failed_section_says_why_and_the_others_are_kept(tmp_path: Path) -> No
     assert "| learners | - | not measured | - |" in text
     plot.render(data, tmp_path / "b.png")
     assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
+def test_the_run_all_target_fails_on_a_slow_or_a_failed_notebook() -> None:
+    from wfcomm_helpers.bench import notebooks
+
+    def rows(seconds: float, error: str | None = None) -> list[dict]:
+        quick = {"name": "01.ipynb", "seconds": 9.0, "code_cells": 3, "error": None}
+        return [quick, {"name": "02.ipynb", "seconds": seconds, "code_cells": 3, "error": error}]
+
+    assert notebooks.target_row(rows(19.5)) == [
+        "| Run All on a fresh database, slowest notebook (02.ipynb) | <= 20 s, every cell ok "
+        "| 19.5 s, 0 failed | yes |"
+    ]
+    assert notebooks.target_row(rows(20.5))[0].endswith("| 20.5 s, 0 failed | **no** |")
+    assert notebooks.target_row(rows(5.0, "AssertionError: x"))[0].endswith(
+        "(01.ipynb) | <= 20 s, every cell ok | 9.0 s, 1 failed | **no** |"
+    )

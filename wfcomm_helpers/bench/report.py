@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import keepalive, reruns
+from . import keepalive, notebooks, reruns
 from .stats import ratio
 from .suite import (
     NOT_RUN,
@@ -85,6 +85,7 @@ def summary(data: dict[str, Any]) -> list[str]:
         ("latency", _sqlite_targets),
         ("loop_lag", _lag_target),
         ("stream_tail", _tail_target),
+        ("notebooks", notebooks.target_row),
         ("panel_reruns", reruns.target_row),
         ("learners", _learners_target),
     ):
