@@ -151,9 +151,7 @@ class DatabaseTarget:
     @property
     def fix_advice(self) -> str:
         """How to point the kit elsewhere, naming the setting the URL came from."""
-        if self.source == "WFCOMM_DATABASE_URL":
-            return "fix WFCOMM_DATABASE_URL or unset it to use SQLite"
-        return f"fix {self.source}"
+        return fix_advice(self.source)
 
     @property
     def is_sqlite(self) -> bool:
@@ -165,6 +163,13 @@ class DatabaseTarget:
         if self.sqlite_path is not None:
             return str(self.sqlite_path)
         return hide_password(self.url)
+
+
+def fix_advice(source: str) -> str:
+    """How to fix a URL that came from ``source`` (a setting's name, for messages)."""
+    if source == "WFCOMM_DATABASE_URL":
+        return "fix WFCOMM_DATABASE_URL or unset it to use SQLite"
+    return f"fix {source}"
 
 
 #: A password in a URL, in any form a driver accepts: ``user:pw@`` and ``?password=pw``.
@@ -227,8 +232,9 @@ def database_target(app: str, database_url: str | None = None) -> DatabaseTarget
         problem = url_problem(url)
         if problem is None:
             return DatabaseTarget(url=url, sqlite_path=None, source=source)
-    fix = DatabaseTarget(url=url, sqlite_path=None, source=source).fix_advice
-    raise InvalidInputError(f"Database URL {hide_password(url)!r} is wrong: {problem}; {fix}.")
+    raise InvalidInputError(
+        f"Database URL {hide_password(url)!r} is wrong: {problem}; {fix_advice(source)}."
+    )
 
 
 #: DBOS's own default executor id: one process per database.

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbos import DBOS, error
+from dbos import DBOS, StepOptions, error
 
+from ..patterns.compute import FIBONACCI_STEP
 from ..patterns.events import events_workflow
 from ..patterns.lookup import start_handle
 from ..patterns.messaging import TOPIC
@@ -52,12 +53,17 @@ async def seed_fibonacci_result(n: int) -> dict[str, int]:
     return {"n": n, "fibonacci": await seed_async_fibonacci(n)}
 
 
+SEED_FIBONACCI_STEP: StepOptions = {"name": "seed_fibonacci_step", "retries_allowed": True}
+#: The Fibonacci steps' names, the seed's and the kit's, as DBOS records them.
+_FIBONACCI_STEP_NAMES = {SEED_FIBONACCI_STEP["name"], FIBONACCI_STEP["name"]}
+
+
 @DBOS.workflow()
 async def seed_cpu_on_loop_workflow(n_steps: int, fib_base: int) -> list[dict[str, int]]:
     """The seed's design: an async step that computes on the event loop. Do not copy."""
     return [
         await DBOS.run_step_async(
-            {"name": "seed_fibonacci_step", "retries_allowed": True},
+            SEED_FIBONACCI_STEP,
             seed_fibonacci_result,
             fib_base + i,
         )
@@ -114,7 +120,7 @@ async def _run_and_measure(label: str, start: Callable[[], Any]) -> LoopLagRun:
     longest_ms = max(
         (s["completed_at_epoch_ms"] or 0) - (s["started_at_epoch_ms"] or 0)
         for s in steps
-        if s["function_name"].endswith("fibonacci_step")
+        if s["function_name"] in _FIBONACCI_STEP_NAMES
     )
     return LoopLagRun(
         label, seconds, monitor.max_ms, other_ms, tuple(monitor.samples_ms), float(longest_ms)
