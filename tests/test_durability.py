@@ -200,21 +200,27 @@ async def _at_least(values: list, count: int) -> bool:
 @only("events")
 @pytest.mark.timeout(900)  # 20 DBOS launches: minutes on a loaded machine
 async def test_twenty_kills_and_restarts_leave_no_duplicate_and_no_process(app):
-    # 47 records in all (4 + 4 per step + 3): 20 kills, each after one more record, leave
-    # the workflow unfinished until the last restart.
-    wid = await worker.run_on_worker("events", 10, pause_seconds=0.3)
-    for _ in range(20):
+    # 125 records in all (2 + 4 per step + 3). A restart replays what is recorded, and a sleep
+    # whose deadline passed while the worker was down returns at once, so one restart can add a
+    # whole step's 4 records before the kill lands: 30 steps keep the workflow unfinished
+    # through 20 kills (at most 80 records) until the last restart.
+    n_steps, options = 30, {"fib_base": 0, "pause_seconds": 0.5}
+    total = 2 + 4 * n_steps + 3
+    wid = await worker.run_on_worker("events", n_steps, **options)
+    for kill in range(20):
         before = len(await step_names(wid))
+        assert before < total, f"the workflow ended after {kill} kills: give it more steps"
         assert (await worker.start_worker("events")).running
         await until(lambda: _more(wid, before), "a new step record", 60)
         await worker.kill_worker("events")
         assert worker_processes() == []
-    assert len(await step_names(wid)) < 47
+    assert len(await step_names(wid)) < total
     await worker.start_worker("events")
-    report = await prove("events", wid, 10)
+    report = await prove("events", wid, n_steps, fib_base=0)
     assert report.ok, str(report)
-    assert sorted({r.n for r in report.executions}) == list(range(22, 32))
-    await assert_records_as_without_a_crash(wid, "events", 10, pause_seconds=0.3)
+    assert sorted({r.n for r in report.executions}) == list(range(n_steps))
+    assert len(await step_names(wid)) == total
+    await assert_records_as_without_a_crash(wid, "events", n_steps, **options)
 
 
 async def _more(wid: str, count: int) -> bool:
