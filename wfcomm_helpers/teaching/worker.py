@@ -25,10 +25,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import psutil
-
 from ..runtime.errors import InvalidInputError, WfcommError
 from ..runtime.settings import database_target
+from .stale_worker import stop_stale_worker
 from .worker_process import MODULE, PATTERNS, WorkerSpec
 
 #: How long a new worker may take to launch DBOS before the kit gives up (seconds).
@@ -67,6 +66,8 @@ class _Worker:
     url: str | None = None
     #: True while a start or a kill is under way: a second click gets a notice, not a race.
     busy: bool = False
+    #: True once ``process`` was sent SIGKILL: it is dying, perhaps not yet reaped.
+    killed: bool = False
 
 
 _workers: dict[str, _Worker] = {}
@@ -81,7 +82,15 @@ def _worker(pattern: str) -> _Worker:
 
 
 def _alive(worker: _Worker) -> bool:
-    return worker.process is not None and worker.process.poll() is None
+    """Running, and not sent SIGKILL: a killed process may take a moment to become a zombie
+    that ``poll()`` can reap, and must not count as running meanwhile."""
+    return worker.process is not None and not worker.killed and worker.process.poll() is None
+
+
+async def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Wait, on the loop, for a process sent SIGKILL to end (moments: it cannot refuse)."""
+    while process.poll() is None:
+        await asyncio.sleep(POLL_SECONDS)
 
 
 def worker_history(pattern: str) -> list[tuple[float, str]]:
@@ -96,41 +105,6 @@ def worker_status(pattern: str) -> WorkerStatus:
         pid = worker.process.pid  # type: ignore[union-attr]
         return WorkerStatus(pattern, True, pid, f"{pattern} worker: running (pid {pid}).")
     return WorkerStatus(pattern, False, None, f"{pattern} worker: not running.")
-
-
-def _stale_worker(spec: WorkerSpec) -> psutil.Process | None:
-    """The process the pid file names, if it is alive and really a worker of this app."""
-    try:
-        record = json.loads(spec.pid_file.read_text())
-        proc = psutil.Process(int(record["pid"]))
-        cmdline = proc.cmdline()
-    except (OSError, ValueError, KeyError, psutil.Error):
-        return None
-    if MODULE in cmdline and spec.pattern in cmdline:
-        return proc
-    return None
-
-
-async def _wait_gone(pid: int) -> None:
-    deadline = time.monotonic() + START_DEADLINE_SECONDS
-    while psutil.pid_exists(pid) and time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return
-        except psutil.Error:
-            return
-        await asyncio.sleep(POLL_SECONDS)
-
-
-async def _stop_stale(spec: WorkerSpec) -> str:
-    """Stop a worker an earlier kernel left behind; returns a sentence, or ''."""
-    proc = _stale_worker(spec)
-    if proc is None:
-        return ""
-    proc.kill()
-    await _wait_gone(proc.pid)
-    spec.pid_file.unlink(missing_ok=True)
-    return f" (stopped worker {proc.pid} left by an earlier kernel)"
 
 
 async def start_worker(pattern: str, *, database_url: str | None = None) -> WorkerStatus:
@@ -180,8 +154,11 @@ async def _start(worker: _Worker, database_url: str | None) -> WorkerStatus:
         worker.client.destroy()
         worker.client = None
     worker.url = target.url
-    stale = await _stop_stale(spec)
+    if worker.process is not None and worker.killed:
+        await _reap(worker.process)  # a kill whose wait was cancelled: finish it, then start
+    stale = await stop_stale_worker(spec, START_DEADLINE_SECONDS, POLL_SECONDS)
     spec.pid_file.unlink(missing_ok=True)
+    worker.killed = False
     with spec.log_file.open("ab") as log:
         worker.process = subprocess.Popen(
             [sys.executable, "-m", MODULE, pattern, target.url],
@@ -233,9 +210,9 @@ async def _kill(worker: _Worker) -> int:
     process = worker.process
     assert process is not None
     process.kill()
+    worker.killed = True
     worker.spec.pid_file.unlink(missing_ok=True)
-    while process.poll() is None:
-        await asyncio.sleep(POLL_SECONDS)
+    await _reap(process)
     return process.pid
 
 
@@ -246,7 +223,7 @@ async def kill_worker(pattern: str) -> WorkerStatus:
     if worker.busy:
         return _busy_notice(pattern)
     if not _alive(worker):
-        stale = await _stop_stale(worker.spec)
+        stale = await stop_stale_worker(worker.spec, START_DEADLINE_SECONDS, POLL_SECONDS)
         return WorkerStatus(pattern, False, None, f"No {pattern} worker is running{stale}.")
     worker.history.append((time.time(), "killed"))  # recorded before the wait: see _kill
     pid = await _kill(worker)
@@ -262,6 +239,8 @@ def stop_all_workers() -> None:
             worker.process.wait()  # type: ignore[union-attr]
             worker.spec.pid_file.unlink(missing_ok=True)
             worker.history.append((time.time(), "stopped"))
+        elif worker.process is not None and worker.killed:
+            worker.process.wait()  # a Kill whose reap was cancelled: SIGKILL sent, ends at once
         if worker.client is not None:
             worker.client.destroy()
             worker.client = None
