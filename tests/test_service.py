@@ -411,8 +411,8 @@ def test_health_answers_while_three_workflows_compute(served: tuple[Server, Path
     spans = [(s["started_at_epoch_ms"] / 1000, s["completed_at_epoch_ms"] / 1000) for s in steps]
     # An answer asked after a step started and received before it ended: a step run on the loop
     # holds every request until it ends, so a blocked loop gives none (steps then run one at a time).
-    # A blocked loop gives 0; three, not more, because under CI load the compute threads hold
-    # the GIL and answers come slowly (9 of 17 were inside a step once beside a CPU burner).
+    # Three, not more: under CI load the compute threads hold the GIL and answers come slowly
+    # (9 of 17 were inside a step once beside a CPU burner).
     inside_a_step = [(a, b) for a, b in while_pending if any(s <= a and b <= e for s, e in spans)]
     assert len(inside_a_step) >= 3, (len(inside_a_step), len(while_pending), spans)
 

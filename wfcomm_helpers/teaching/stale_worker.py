@@ -16,7 +16,7 @@ import psutil
 from .worker_process import MODULE, WorkerSpec
 
 
-def stale_worker(spec: WorkerSpec) -> psutil.Process | None:
+def _stale_worker(spec: WorkerSpec) -> psutil.Process | None:
     """The process the pid file names, if it is alive and really a worker of this app."""
     try:
         record = json.loads(spec.pid_file.read_text())
@@ -44,7 +44,7 @@ async def stop_stale_worker(spec: WorkerSpec, seconds: float, poll_seconds: floa
     """SIGKILL a worker an earlier kernel left behind and wait (on the loop, looking every
     ``poll_seconds``, at most ``seconds``) until it is gone; returns a sentence to append to a
     notice, or '' if there was none."""
-    proc = stale_worker(spec)
+    proc = _stale_worker(spec)
     if proc is None:
         return ""
     proc.kill()
