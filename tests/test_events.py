@@ -78,7 +78,9 @@ async def test_events_workflow_publishes_the_seed_sequence(running_app) -> None:
     assert result == [fibonacci_result(BASE + i) for i in range(4)]
     full = expected_history(4)
     assert event_history(running_app.target.url, wid) == full
-    assert seen[-1] == ("status", "completed")
+    # The watcher stops on status "completed"; progress 100, read just after it in the same
+    # round, may be recorded after it (failed once on PostgreSQL under CI load).
+    assert [v for k, v in seen if k == "status"][-1] == "completed", seen
     # Latest value per key: a watcher may miss values, never sees them out of order, and two
     # keys read one after the other are not a consistent snapshot, so compare key by key.
     for key in ("status", "progress"):
